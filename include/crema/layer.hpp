@@ -1,0 +1,131 @@
+// Layer: the unit of computation. A layer reads its bottom blobs and writes
+// its top blobs (Forward), and turns top diffs into bottom diffs and
+// parameter diffs (Backward). SetUp checks the blob counts, runs the layer's
+// one-time LayerSetUp, shapes the tops (Reshape) and sets loss weights.
+#ifndef CREMA_LAYER_HPP_
+#define CREMA_LAYER_HPP_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "crema/blob.hpp"
+#include "crema/common.hpp"
+#include "crema/proto/crema.pb.h"
+
+namespace crema {
+
+class Layer {
+ public:
+  explicit Layer(const LayerParameter& param);
+  virtual ~Layer() = default;
+  Layer(const Layer&) = delete;
+  Layer& operator=(const Layer&) = delete;
+
+  void SetUp(const std::vector<Blob*>& bottom, const std::vector<Blob*>& top);
+
+  // One-time setup: read parameters, create learnable blobs.
+  virtual void LayerSetUp(const std::vector<Blob*>& bottom,
+                          const std::vector<Blob*>& top) {}
+  // Shapes the tops (and internal buffers) from the bottoms' shapes.
+  virtual void Reshape(const std::vector<Blob*>& bottom,
+                       const std::vector<Blob*>& top) = 0;
+
+  // Reshapes, computes the tops and returns the weighted loss.
+  float Forward(const std::vector<Blob*>& bottom, const std::vector<Blob*>& top);
+  void Backward(const std::vector<Blob*>& top,
+                const std::vector<bool>& propagate_down,
+                const std::vector<Blob*>& bottom);
+
+  // Learnable parameters (weights, biases) and other saved state.
+  std::vector<std::shared_ptr<Blob>>& blobs() { return blobs_; }
+  const LayerParameter& layer_param() const { return layer_param_; }
+  // Writes the parameter and its blobs into param.
+  virtual void ToProto(LayerParameter* param, bool write_diff = false) const;
+
+  float loss(int top_index) const {
+    return top_index < static_cast<int>(loss_.size()) ? loss_[top_index] : 0.f;
+  }
+  void set_loss(int top_index, float value);
+
+  virtual const char* type() const { return ""; }
+  const std::string& name() const { return layer_param_.name(); }
+  Phase phase() const { return phase_; }
+
+  // Blob-count contracts; -1 means "no constraint".
+  virtual int ExactNumBottomBlobs() const { return -1; }
+  virtual int MinBottomBlobs() const { return -1; }
+  virtual int MaxBottomBlobs() const { return -1; }
+  virtual int ExactNumTopBlobs() const { return -1; }
+  virtual int MinTopBlobs() const { return -1; }
+  virtual int MaxTopBlobs() const { return -1; }
+  virtual bool EqualNumBottomTopBlobs() const { return false; }
+  // Whether the net should create anonymous tops up to the minimum count.
+  virtual bool AutoTopBlobs() const { return false; }
+  // Whether force_backward may ask for a diff for this bottom (labels: no).
+  virtual bool AllowForceBackward(int bottom_index) const { return true; }
+
+  bool param_propagate_down(int param_id) const {
+    return param_id < static_cast<int>(param_propagate_down_.size())
+               ? param_propagate_down_[param_id]
+               : false;
+  }
+  void set_param_propagate_down(int param_id, bool value);
+
+ protected:
+  virtual void Forward_cpu(const std::vector<Blob*>& bottom,
+                           const std::vector<Blob*>& top) = 0;
+  virtual void Backward_cpu(const std::vector<Blob*>& top,
+                            const std::vector<bool>& propagate_down,
+                            const std::vector<Blob*>& bottom) = 0;
+
+  // "layer 'conv1' (Convolution)": for error messages.
+  std::string Describe() const;
+  // Throws a crema::Error that starts with Describe().
+  template <typename... Args>
+  [[noreturn]] void Fail(const Args&... args) const {
+    Throw(Describe(), ": ", args...);
+  }
+
+  LayerParameter layer_param_;
+  Phase phase_;
+  std::vector<std::shared_ptr<Blob>> blobs_;
+  std::vector<bool> param_propagate_down_;
+  std::vector<float> loss_;
+
+ private:
+  void CheckBlobCounts(const std::vector<Blob*>& bottom,
+                       const std::vector<Blob*>& top) const;
+  void SetLossWeights(const std::vector<Blob*>& top);
+};
+
+// Loss layers: one loss top by default weighted 1; labels get no gradient.
+class LossLayer : public Layer {
+ public:
+  explicit LossLayer(const LayerParameter& param) : Layer(param) {}
+  void LayerSetUp(const std::vector<Blob*>& bottom,
+                  const std::vector<Blob*>& top) override;
+  void Reshape(const std::vector<Blob*>& bottom,
+               const std::vector<Blob*>& top) override;
+  int ExactNumBottomBlobs() const override { return 2; }
+  int ExactNumTopBlobs() const override { return 1; }
+  bool AutoTopBlobs() const override { return true; }
+  bool AllowForceBackward(int bottom_index) const override {
+    return bottom_index != 1;
+  }
+};
+
+// Layers that transform each element independently: one bottom, one top of
+// the same shape (in place allowed).
+class NeuronLayer : public Layer {
+ public:
+  explicit NeuronLayer(const LayerParameter& param) : Layer(param) {}
+  void Reshape(const std::vector<Blob*>& bottom,
+               const std::vector<Blob*>& top) override;
+  int ExactNumBottomBlobs() const override { return 1; }
+  int ExactNumTopBlobs() const override { return 1; }
+};
+
+}  // namespace crema
+
+#endif  // CREMA_LAYER_HPP_

@@ -1,0 +1,53 @@
+#include "crema/common.hpp"
+
+#include <chrono>
+
+namespace crema {
+namespace {
+
+Mode g_mode = Mode::CPU;
+
+RandomEngine& MainEngine() {
+  static RandomEngine engine(static_cast<uint32_t>(
+      std::chrono::steady_clock::now().time_since_epoch().count()));
+  return engine;
+}
+
+}  // namespace
+
+std::string ShapeString(const std::vector<int>& shape) {
+  std::ostringstream os;
+  int64_t count = 1;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    os << (i ? " x " : "") << shape[i];
+    count *= shape[i];
+  }
+  if (shape.empty()) os << "scalar";
+  os << " (" << count << ")";
+  return os.str();
+}
+
+Mode Crema::mode() { return g_mode; }
+void Crema::set_mode(Mode mode) { g_mode = mode; }
+
+void Crema::set_random_seed(uint64_t seed) {
+  MainEngine().seed(static_cast<uint32_t>(seed));
+}
+
+RandomEngine& Crema::rng() { return MainEngine(); }
+
+std::string Crema::rng_state() {
+  std::ostringstream os;
+  os << MainEngine();
+  return os.str();
+}
+
+void Crema::set_rng_state(const std::string& state) {
+  std::istringstream is(state);
+  RandomEngine restored;
+  is >> restored;
+  if (is.fail()) Throw("The saved random-engine state is corrupt.");
+  MainEngine() = restored;
+}
+
+}  // namespace crema

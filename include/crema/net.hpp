@@ -1,0 +1,180 @@
+// Net: a directed acyclic graph of layers wired by blob names, built from a
+// NetParameter. Forward fills the tops and returns the loss; Backward fills
+// the diffs of everything that needs a gradient.
+#ifndef CREMA_NET_HPP_
+#define CREMA_NET_HPP_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "crema/blob.hpp"
+#include "crema/layer.hpp"
+#include "crema/proto/crema.pb.h"
+
+namespace crema {
+
+class Net {
+ public:
+  // The phase, stages and level come from param.state().
+  explicit Net(const NetParameter& param);
+  // Reads (and upgrades) a prototxt, then sets phase, level and stages.
+  Net(const std::string& param_file, Phase phase, int level = 0,
+      const std::vector<std::string>& stages = {});
+  Net(const Net&) = delete;
+  Net& operator=(const Net&) = delete;
+
+  // Runs every layer forward; returns the net's output blobs.
+  const std::vector<Blob*>& Forward(float* loss = nullptr);
+  // Runs layers start..end inclusive and returns their summed loss.
+  float ForwardFromTo(int start, int end);
+  float ForwardFrom(int start) { return ForwardFromTo(start, num_layers() - 1); }
+  float ForwardTo(int end) { return ForwardFromTo(0, end); }
+  void Backward();
+  void BackwardFromTo(int start, int end);
+  void BackwardFrom(int start) { BackwardFromTo(start, 0); }
+  void BackwardTo(int end) { BackwardFromTo(num_layers() - 1, end); }
+  float ForwardBackward() {
+    float loss;
+    Forward(&loss);
+    Backward();
+    return loss;
+  }
+  // Re-propagates shapes after an input blob changed shape.
+  void Reshape();
+
+  // data -= diff for every learnable parameter (solvers prepare the diff).
+  void Update();
+  void ClearParamDiffs();
+
+  // Copies weights by layer name. Layers missing on either side are logged
+  // and skipped; a same-named layer with other shapes is a crema::Error.
+  void CopyTrainedLayersFrom(const NetParameter& param);
+  // From a .caffemodel (binary) or text file with weights.
+  void CopyTrainedLayersFrom(const std::string& path);
+  // Makes this net use other's parameter blobs (a test net shares the train net's).
+  void ShareTrainedLayersWith(const Net& other);
+  void ToProto(NetParameter* param, bool write_diff = false) const;
+
+  // Called after layer `layer_id`'s Backward, when its parameter diffs are
+  // final (gradient all-reduce hooks in distributed training).
+  void set_after_backward(std::function<void(int layer_id)> hook) {
+    after_backward_ = std::move(hook);
+  }
+
+  // Layer and blob filtering by NetState, as Caffe does.
+  static NetParameter FilterNet(const NetParameter& param);
+  static bool StateMeetsRule(const NetState& state, const NetStateRule& rule,
+                             const std::string& layer_name);
+
+  const std::string& name() const { return name_; }
+  Phase phase() const { return phase_; }
+  int num_layers() const { return static_cast<int>(layers_.size()); }
+  const std::vector<std::string>& layer_names() const { return layer_names_; }
+  const std::vector<std::string>& blob_names() const { return blob_names_; }
+  const std::vector<std::shared_ptr<Blob>>& blobs() const { return blobs_; }
+  const std::vector<std::shared_ptr<Layer>>& layers() const { return layers_; }
+  const std::vector<std::vector<Blob*>>& bottom_vecs() const { return bottom_vecs_; }
+  const std::vector<std::vector<Blob*>>& top_vecs() const { return top_vecs_; }
+  const std::vector<int>& top_ids(int i) const { return top_id_vecs_[i]; }
+  const std::vector<int>& bottom_ids(int i) const { return bottom_id_vecs_[i]; }
+  const std::vector<std::vector<bool>>& bottom_need_backward() const {
+    return bottom_need_backward_;
+  }
+  const std::vector<bool>& layer_need_backward() const { return layer_need_backward_; }
+  const std::vector<float>& blob_loss_weights() const { return blob_loss_weights_; }
+
+  // Every parameter blob, shared ones included; and the learnable ones (each
+  // shared parameter once, at its owner) with their lr and decay multipliers.
+  const std::vector<std::shared_ptr<Blob>>& params() const { return params_; }
+  const std::vector<Blob*>& learnable_params() const { return learnable_params_; }
+  const std::vector<float>& params_lr() const { return params_lr_; }
+  const std::vector<bool>& has_params_lr() const { return has_params_lr_; }
+  const std::vector<float>& params_weight_decay() const { return params_weight_decay_; }
+  const std::vector<bool>& has_params_decay() const { return has_params_decay_; }
+  const std::vector<int>& param_owners() const { return param_owners_; }
+  const std::vector<std::string>& param_display_names() const { return param_display_names_; }
+  // For param_id (index into params()), its index into learnable_params().
+  const std::vector<int>& learnable_param_ids() const { return learnable_param_ids_; }
+  // Indices into params() of each layer's parameter blobs.
+  const std::vector<int>& param_ids(int layer_id) const { return param_id_vecs_[layer_id]; }
+
+  int num_inputs() const { return static_cast<int>(net_input_blobs_.size()); }
+  int num_outputs() const { return static_cast<int>(net_output_blobs_.size()); }
+  const std::vector<Blob*>& input_blobs() const { return net_input_blobs_; }
+  const std::vector<Blob*>& output_blobs() const { return net_output_blobs_; }
+  const std::vector<int>& input_blob_indices() const { return net_input_blob_indices_; }
+  const std::vector<int>& output_blob_indices() const { return net_output_blob_indices_; }
+
+  bool has_blob(const std::string& name) const { return blob_names_index_.count(name) > 0; }
+  // Throws crema::Error naming the blob (and listing the net's blobs) when absent.
+  std::shared_ptr<Blob> blob_by_name(const std::string& name) const;
+  bool has_layer(const std::string& name) const { return layer_names_index_.count(name) > 0; }
+  std::shared_ptr<Layer> layer_by_name(const std::string& name) const;
+
+  void set_debug_info(bool value) { debug_info_ = value; }
+  // Logs each learnable parameter's data and diff magnitude after an update.
+  void UpdateDebugInfo(int param_id) const;
+
+ private:
+  void Init(const NetParameter& param);
+  void AppendTop(const NetParameter& param, int layer_id, int top_id,
+                 std::set<std::string>* available_blobs,
+                 std::map<std::string, int>* blob_name_to_idx);
+  int AppendBottom(const NetParameter& param, int layer_id, int bottom_id,
+                   std::set<std::string>* available_blobs,
+                   std::map<std::string, int>* blob_name_to_idx);
+  void AppendParam(const NetParameter& param, int layer_id, int param_id);
+  void DecideBackward(bool force_backward);
+  void ShareWeights();
+  void ForwardDebugInfo(int layer_id) const;
+  void BackwardDebugInfo(int layer_id) const;
+
+  std::string name_;
+  Phase phase_ = TRAIN;
+  std::vector<std::shared_ptr<Layer>> layers_;
+  std::vector<std::string> layer_names_;
+  std::map<std::string, int> layer_names_index_;
+  std::vector<bool> layer_need_backward_;
+
+  std::vector<std::shared_ptr<Blob>> blobs_;
+  std::vector<std::string> blob_names_;
+  std::map<std::string, int> blob_names_index_;
+  std::vector<bool> blob_need_backward_;
+  std::vector<float> blob_loss_weights_;
+
+  std::vector<std::vector<Blob*>> bottom_vecs_;
+  std::vector<std::vector<int>> bottom_id_vecs_;
+  std::vector<std::vector<bool>> bottom_need_backward_;
+  std::vector<std::vector<Blob*>> top_vecs_;
+  std::vector<std::vector<int>> top_id_vecs_;
+
+  std::vector<std::vector<int>> param_id_vecs_;
+  std::vector<int> param_owners_;
+  std::vector<std::string> param_display_names_;
+  std::vector<std::pair<int, int>> param_layer_indices_;
+  std::map<std::string, int> param_names_index_;
+  std::vector<std::shared_ptr<Blob>> params_;
+  std::vector<Blob*> learnable_params_;
+  std::vector<int> learnable_param_ids_;
+  std::vector<float> params_lr_;
+  std::vector<bool> has_params_lr_;
+  std::vector<float> params_weight_decay_;
+  std::vector<bool> has_params_decay_;
+
+  std::vector<Blob*> net_input_blobs_;
+  std::vector<int> net_input_blob_indices_;
+  std::vector<Blob*> net_output_blobs_;
+  std::vector<int> net_output_blob_indices_;
+
+  bool debug_info_ = false;
+  std::function<void(int)> after_backward_;
+};
+
+}  // namespace crema
+
+#endif  // CREMA_NET_HPP_

@@ -69,7 +69,8 @@ bool NetNeedsInputUpgrade(const NetParameter& param);
 void UpgradeNetInput(const std::string& source, NetParameter* param);
 
 // A BatchNorm layer lists its three statistics blobs as param specs, as the
-// original BatchNorm definition required.
+// original BatchNorm definition required, and one of them is not yet fixed
+// at lr_mult 0, decay_mult 0.
 bool NetNeedsBatchNormUpgrade(const NetParameter& param);
 // Sets lr_mult and decay_mult of those specs to 0, keeping names and share
 // modes (the statistics are not learned).

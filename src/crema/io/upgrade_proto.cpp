@@ -279,8 +279,13 @@ void UpgradeNetInput(const std::string& source, NetParameter* param) {
 }
 
 bool NetNeedsBatchNormUpgrade(const NetParameter& param) {
+  // Caffe checks only for the three specs; also requiring one that is not
+  // yet zero makes the check false once the upgrade has run.
   for (const auto& layer : param.layer()) {
-    if (layer.type() == "BatchNorm" && layer.param_size() == 3) return true;
+    if (layer.type() != "BatchNorm" || layer.param_size() != 3) continue;
+    for (const auto& spec : layer.param()) {
+      if (spec.lr_mult() != 0.f || spec.decay_mult() != 0.f) return true;
+    }
   }
   return false;
 }

@@ -7,7 +7,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -16,25 +15,12 @@
 
 #include "crema/common.hpp"
 #include "crema/io/upgrade_proto.hpp"
-#include "support/test_util.hpp"
+#include "io/compat_corpus.hpp"
 
 namespace crema {
 namespace {
 
 namespace fs = std::filesystem;
-
-// The corpus folder, or "" when this checkout has none. CREMA_SHARED_DIR
-// points at a shared folder kept elsewhere.
-std::string CompatDir() {
-  std::string dir = testing::SharedPath("compat");
-  if (dir.empty()) {
-    const char* env = std::getenv("CREMA_SHARED_DIR");
-    if (env != nullptr && fs::is_directory(fs::path(env) / "compat")) {
-      dir = (fs::path(env) / "compat").string();
-    }
-  }
-  return dir;
-}
 
 std::vector<std::string> PrototxtFiles(const std::string& dir) {
   std::vector<std::string> files;
@@ -60,10 +46,9 @@ std::string LineOf(const std::string& path, int line) {
 }
 
 TEST(CompatCorpus, EveryPrototxtReadsAndUpgrades) {
-  const std::string dir = CompatDir();
+  const std::string dir = testing::CompatCorpusDir();
   if (dir.empty()) {
-    GTEST_SKIP() << "No compatibility corpus: ../shared/compat next to the source tree is "
-                    "missing (set CREMA_SHARED_DIR to a folder holding compat/).";
+    GTEST_SKIP() << testing::kNoCompatCorpus;
   }
   const std::vector<std::string> files = PrototxtFiles(dir);
   ASSERT_GT(files.size(), 100u) << "the corpus in " << dir << " looks incomplete";

@@ -6,7 +6,6 @@
 #include <google/protobuf/text_format.h>
 #include <google/protobuf/util/message_differencer.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -15,7 +14,7 @@
 
 #include "crema/common.hpp"
 #include "crema/io/upgrade_proto.hpp"
-#include "support/test_util.hpp"
+#include "io/compat_corpus.hpp"
 
 namespace crema {
 namespace {
@@ -24,22 +23,13 @@ namespace fs = std::filesystem;
 using google::protobuf::util::MessageDifferencer;
 
 std::string CaffePrototxtDir() {
-  std::string dir = testing::SharedPath("compat");
-  if (dir.empty()) {
-    const char* env = std::getenv("CREMA_SHARED_DIR");
-    if (env != nullptr && fs::is_directory(fs::path(env) / "compat")) {
-      dir = (fs::path(env) / "compat").string();
-    }
-  }
+  const std::string dir = testing::CompatCorpusDir();
   return dir.empty() ? dir : dir + "/caffe-prototxt";
 }
 
-#define REQUIRE_CORPUS(dir)                                                              \
-  const std::string dir = CaffePrototxtDir();                                            \
-  if (dir.empty()) {                                                                     \
-    GTEST_SKIP() << "No compatibility corpus: ../shared/compat next to the source tree " \
-                    "is missing (set CREMA_SHARED_DIR to a folder holding compat/).";    \
-  }
+#define REQUIRE_CORPUS(dir)                  \
+  const std::string dir = CaffePrototxtDir(); \
+  if (dir.empty()) GTEST_SKIP() << testing::kNoCompatCorpus
 
 NetParameter ReadUpgraded(const std::string& path) {
   NetParameter net;

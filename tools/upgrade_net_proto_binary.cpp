@@ -12,7 +12,8 @@
 int main(int argc, char** argv) {
   FLAGS_logtostderr = 1;
   gflags::SetUsageMessage(
-      "Upgrades a binary net (.caffemodel, weights included) in an old Caffe format to the current one.\n"
+      "Upgrades a binary net (a .caffemodel, weights included) written in an old\n"
+      "Caffe format to the current one.\n"
       "Usage: upgrade_net_proto_binary IN.caffemodel OUT.caffemodel");
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   google::InitGoogleLogging(argv[0]);

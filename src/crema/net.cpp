@@ -517,7 +517,7 @@ void Net::CopyTrainedLayersFrom(const NetParameter& param) {
 
 void Net::CopyTrainedLayersFrom(const std::string& path) {
   NetParameter param;
-  ReadNetParamsFromBinaryFile(path, &param);
+  ReadNetParamsFromFile(path, &param);
   CopyTrainedLayersFrom(param);
 }
 

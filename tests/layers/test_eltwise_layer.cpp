@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "crema/layer_registry.hpp"
@@ -95,7 +96,9 @@ TEST(EltwiseGradientTest, AllOperations) {
     FillUniform(&a, 0.5f, 1.5f);
     FillUniform(&b, 2.0f, 3.0f);
     FillUniform(&c, -1.5f, -0.5f);
-    for (int i = 0; i < a.count(); i += 3) std::swap(a.mutable_cpu_data()[i], b.mutable_cpu_data()[i]);
+    for (int i = 0; i < a.count(); i += 3) {
+      std::swap(a.mutable_cpu_data()[i], b.mutable_cpu_data()[i]);
+    }
     auto layer = MakeLayer("type: 'Eltwise' eltwise_param { " + param + " }");
     GradientChecker checker(1e-3f, 1e-2f);
     checker.CheckGradientEltwise(layer.get(), {&a, &b, &c}, {&top});

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "crema/layer_registry.hpp"
+#include "crema/math/math_functions.hpp"
 #include "support/gradient_checker.hpp"
 #include "support/test_util.hpp"
 
@@ -166,7 +167,8 @@ TEST(ScaleLayerTest, GradientLearned) {
 TEST(ScaleLayerTest, GradientFromBottom) {
   const std::vector<std::pair<std::string, Shape>> cases = {
       {"", {3}}, {"axis: 0", {2, 3}}, {"axis: 0", {}}, {"axis: -1", {2}},
-      {"bias_term: true", {3, 2}}, {"bias_term: true axis: 2", {2}}, {"axis: 0 bias_term: true", {2, 3, 2}}};
+      {"bias_term: true", {3, 2}}, {"bias_term: true axis: 2", {2}},
+      {"axis: 0 bias_term: true", {2, 3, 2}}};
   for (const auto& [p, scale_shape] : cases) {
     Blob bottom(Shape{2, 3, 2}), scale(scale_shape), top;
     FillGaussian(&bottom);

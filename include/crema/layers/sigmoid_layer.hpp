@@ -1,0 +1,26 @@
+// Sigmoid: y = 1 / (1 + exp(-x)). Works in place.
+#ifndef CREMA_LAYERS_SIGMOID_LAYER_HPP_
+#define CREMA_LAYERS_SIGMOID_LAYER_HPP_
+
+#include <vector>
+
+#include "crema/layer.hpp"
+
+namespace crema {
+
+class SigmoidLayer : public NeuronLayer {
+ public:
+  explicit SigmoidLayer(const LayerParameter& param) : NeuronLayer(param) {}
+  const char* type() const override { return "Sigmoid"; }
+
+ protected:
+  void Forward_cpu(const std::vector<Blob*>& bottom,
+                   const std::vector<Blob*>& top) override;
+  void Backward_cpu(const std::vector<Blob*>& top,
+                    const std::vector<bool>& propagate_down,
+                    const std::vector<Blob*>& bottom) override;
+};
+
+}  // namespace crema
+
+#endif  // CREMA_LAYERS_SIGMOID_LAYER_HPP_

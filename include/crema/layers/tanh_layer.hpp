@@ -1,0 +1,26 @@
+// TanH: y = tanh(x). Works in place.
+#ifndef CREMA_LAYERS_TANH_LAYER_HPP_
+#define CREMA_LAYERS_TANH_LAYER_HPP_
+
+#include <vector>
+
+#include "crema/layer.hpp"
+
+namespace crema {
+
+class TanHLayer : public NeuronLayer {
+ public:
+  explicit TanHLayer(const LayerParameter& param) : NeuronLayer(param) {}
+  const char* type() const override { return "TanH"; }
+
+ protected:
+  void Forward_cpu(const std::vector<Blob*>& bottom,
+                   const std::vector<Blob*>& top) override;
+  void Backward_cpu(const std::vector<Blob*>& top,
+                    const std::vector<bool>& propagate_down,
+                    const std::vector<Blob*>& bottom) override;
+};
+
+}  // namespace crema
+
+#endif  // CREMA_LAYERS_TANH_LAYER_HPP_

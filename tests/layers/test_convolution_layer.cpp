@@ -61,7 +61,8 @@ void DirectConv(const Blob& in, const Blob& weight, const Blob* bias,
   const int num = in.shape(0), in_channels = in.shape(1);
   const int out_channels = out->shape(1);
   const std::vector<int> in_shape(in.shape().begin() + 2, in.shape().end());
-  const std::vector<int> out_shape(out->shape().begin() + 2, out->shape().end());
+  const std::vector<int> out_shape(out->shape().begin() + 2,
+                                   out->shape().end());
   const int in_dim = Product(in_shape), out_dim = Product(out_shape);
   const int kernel_count = Product(g.kernel);
   const int in_per_group = in_channels / g.group;
@@ -78,7 +79,8 @@ void DirectConv(const Blob& in, const Blob& weight, const Blob* bias,
         for (int ic = 0; ic < in_per_group; ++ic) {
           const int c = group * in_per_group + ic;
           for (int k = 0; k < kernel_count; ++k) {
-            const int i = InputIndex(o_pos, Unflatten(k, g.kernel), in_shape, g);
+            const int i =
+                InputIndex(o_pos, Unflatten(k, g.kernel), in_shape, g);
             if (i < 0) continue;
             sum += x[(n * in_channels + c) * in_dim + i] *
                    w[(oc * in_per_group + ic) * kernel_count + k];
@@ -97,7 +99,8 @@ void DirectDeconv(const Blob& in, const Blob& weight, const Blob* bias,
   const int num = in.shape(0), in_channels = in.shape(1);
   const int out_channels = out->shape(1);
   const std::vector<int> in_shape(in.shape().begin() + 2, in.shape().end());
-  const std::vector<int> out_shape(out->shape().begin() + 2, out->shape().end());
+  const std::vector<int> out_shape(out->shape().begin() + 2,
+                                   out->shape().end());
   const int in_dim = Product(in_shape), out_dim = Product(out_shape);
   const int kernel_count = Product(g.kernel);
   const int in_per_group = in_channels / g.group;
@@ -108,7 +111,8 @@ void DirectDeconv(const Blob& in, const Blob& weight, const Blob* bias,
   for (int n = 0; n < num; ++n) {
     for (int oc = 0; oc < out_channels; ++oc) {
       for (int o = 0; o < out_dim; ++o) {
-        y[(n * out_channels + oc) * out_dim + o] = bias ? bias->cpu_data()[oc] : 0.f;
+        y[(n * out_channels + oc) * out_dim + o] =
+            bias ? bias->cpu_data()[oc] : 0.f;
       }
     }
     for (int c = 0; c < in_channels; ++c) {
@@ -120,7 +124,8 @@ void DirectDeconv(const Blob& in, const Blob& weight, const Blob* bias,
           for (int k = 0; k < kernel_count; ++k) {
             // Input position i of the deconv is output position i of the
             // convolution it transposes.
-            const int o = InputIndex(i_pos, Unflatten(k, g.kernel), out_shape, g);
+            const int o =
+                InputIndex(i_pos, Unflatten(k, g.kernel), out_shape, g);
             if (o < 0) continue;
             y[(n * out_channels + oc) * out_dim + o] +=
                 x[(n * in_channels + c) * in_dim + i] *
@@ -132,7 +137,8 @@ void DirectDeconv(const Blob& in, const Blob& weight, const Blob* bias,
   }
 }
 
-LayerParameter ConvParam(const std::string& type, const std::string& conv_text) {
+LayerParameter ConvParam(const std::string& type,
+                         const std::string& conv_text) {
   LayerParameter param = ParseText<LayerParameter>(
       "name: 'conv' type: '" + type + "' convolution_param { " + conv_text +
       " weight_filler { type: 'gaussian' std: 0.5 }"
@@ -182,7 +188,8 @@ class ConvolutionLayerTest : public ::testing::Test {
     checker.CheckGradientExhaustive(layer.get(), {&bottom_}, {&top_});
   }
 
-  void ExpectSetUpError(const LayerParameter& param, const std::vector<int>& shape,
+  void ExpectSetUpError(const LayerParameter& param,
+                        const std::vector<int>& shape,
                         const std::string& fragment) {
     bottom_.Reshape(shape);
     try {
@@ -203,8 +210,9 @@ class ConvolutionLayerTest : public ::testing::Test {
 // ---- shapes ----
 
 TEST_F(ConvolutionLayerTest, OutputShape) {
-  auto layer = SetUp(ConvParam("Convolution", "num_output: 4 kernel_size: 3 stride: 2"),
-                     {2, 3, 6, 4});
+  auto layer =
+      SetUp(ConvParam("Convolution", "num_output: 4 kernel_size: 3 stride: 2"),
+            {2, 3, 6, 4});
   EXPECT_EQ((std::vector<int>{2, 4, 2, 1}), top_.shape());
   EXPECT_EQ((std::vector<int>{4, 3, 3, 3}), layer->blobs()[0]->shape());
   EXPECT_EQ((std::vector<int>{4}), layer->blobs()[1]->shape());
@@ -220,10 +228,11 @@ TEST_F(ConvolutionLayerTest, OutputShapeWithPadDilationAndHWForms) {
 }
 
 TEST_F(ConvolutionLayerTest, OutputShapeND) {
-  auto layer = SetUp(ConvParam("Convolution",
-                               "num_output: 3 kernel_size: 3 kernel_size: 2 kernel_size: 1 "
-                               "pad: 1 stride: 2"),
-                     {2, 2, 5, 4, 3});
+  auto layer = SetUp(
+      ConvParam("Convolution",
+                "num_output: 3 kernel_size: 3 kernel_size: 2 kernel_size: 1 "
+                "pad: 1 stride: 2"),
+      {2, 2, 5, 4, 3});
   // (5+2-3)/2+1 = 3, (4+2-2)/2+1 = 3, (3+2-1)/2+1 = 3
   EXPECT_EQ((std::vector<int>{2, 3, 3, 3, 3}), top_.shape());
   EXPECT_EQ((std::vector<int>{3, 2, 3, 2, 1}), layer->blobs()[0]->shape());
@@ -231,21 +240,24 @@ TEST_F(ConvolutionLayerTest, OutputShapeND) {
 
 TEST_F(ConvolutionLayerTest, OutputShapeWithAxis) {
   // axis 2: the first two axes are batch axes, then 4 channels, then 5x5.
-  auto layer = SetUp(ConvParam("Convolution", "num_output: 6 kernel_size: 3 axis: 2"),
-                     {2, 3, 4, 5, 5});
+  auto layer =
+      SetUp(ConvParam("Convolution", "num_output: 6 kernel_size: 3 axis: 2"),
+            {2, 3, 4, 5, 5});
   EXPECT_EQ((std::vector<int>{2, 3, 6, 3, 3}), top_.shape());
   EXPECT_EQ((std::vector<int>{6, 4, 3, 3}), layer->blobs()[0]->shape());
 }
 
 TEST_F(ConvolutionLayerTest, GroupedWeightShape) {
-  auto layer = SetUp(ConvParam("Convolution", "num_output: 6 kernel_size: 1 group: 3"),
-                     {1, 9, 2, 2});
+  auto layer =
+      SetUp(ConvParam("Convolution", "num_output: 6 kernel_size: 1 group: 3"),
+            {1, 9, 2, 2});
   EXPECT_EQ((std::vector<int>{6, 3, 1, 1}), layer->blobs()[0]->shape());
 }
 
 TEST_F(ConvolutionLayerTest, DefaultFillersAreConstantZero) {
   auto layer = LayerRegistry::Create(ParseText<LayerParameter>(
-      "name: 'conv' type: 'Convolution' convolution_param { num_output: 2 kernel_size: 2 }"));
+      "name: 'conv' type: 'Convolution' convolution_param { num_output: 2 "
+      "kernel_size: 2 }"));
   bottom_.Reshape({1, 1, 3, 3});
   FillGaussian(&bottom_);
   layer->SetUp({&bottom_}, {&top_});
@@ -254,8 +266,9 @@ TEST_F(ConvolutionLayerTest, DefaultFillersAreConstantZero) {
 }
 
 TEST_F(ConvolutionLayerTest, NoBias) {
-  auto layer = SetUp(ConvParam("Convolution", "num_output: 2 kernel_size: 2 bias_term: false"),
-                     {1, 1, 3, 3});
+  auto layer = SetUp(
+      ConvParam("Convolution", "num_output: 2 kernel_size: 2 bias_term: false"),
+      {1, 1, 3, 3});
   EXPECT_EQ(1u, layer->blobs().size());
 }
 
@@ -325,24 +338,27 @@ TEST_F(ConvolutionLayerTest, ForwardGroupsAndDepthwise) {
 TEST_F(ConvolutionLayerTest, Forward1x1SkipsIm2col) {
   CheckForward("Convolution", "num_output: 5 kernel_size: 1", {2, 3, 4, 3},
                {{1, 1}, {1, 1}, {0, 0}, {1, 1}});
-  CheckForward("Convolution", "num_output: 4 kernel_size: 1 group: 2", {2, 4, 3, 3},
-               {{1, 1}, {1, 1}, {0, 0}, {1, 1}, 2});
+  CheckForward("Convolution", "num_output: 4 kernel_size: 1 group: 2",
+               {2, 4, 3, 3}, {{1, 1}, {1, 1}, {0, 0}, {1, 1}, 2});
   // Stride 2 is not 1x1 in Caffe's sense: it goes through im2col.
-  CheckForward("Convolution", "num_output: 2 kernel_size: 1 stride: 2", {1, 3, 5, 5},
-               {{1, 1}, {2, 2}, {0, 0}, {1, 1}});
+  CheckForward("Convolution", "num_output: 2 kernel_size: 1 stride: 2",
+               {1, 3, 5, 5}, {{1, 1}, {2, 2}, {0, 0}, {1, 1}});
 }
 
 TEST_F(ConvolutionLayerTest, Forward3D) {
-  CheckForward("Convolution", "num_output: 3 kernel_size: 3 kernel_size: 2 kernel_size: 2 "
+  CheckForward("Convolution",
+               "num_output: 3 kernel_size: 3 kernel_size: 2 kernel_size: 2 "
                "pad: 1 stride: 2 stride: 1 stride: 1",
                {2, 2, 5, 4, 3}, {{3, 2, 2}, {2, 1, 1}, {1, 1, 1}, {1, 1, 1}});
-  CheckForward("Convolution", "num_output: 2 kernel_size: 2 dilation: 2 group: 2",
-               {1, 2, 5, 5, 4}, {{2, 2, 2}, {1, 1, 1}, {0, 0, 0}, {2, 2, 2}, 2});
+  CheckForward(
+      "Convolution", "num_output: 2 kernel_size: 2 dilation: 2 group: 2",
+      {1, 2, 5, 5, 4}, {{2, 2, 2}, {1, 1, 1}, {0, 0, 0}, {2, 2, 2}, 2});
 }
 
 // force_nd_im2col takes the N-D path for 2-D input; the result is the same.
 TEST_F(ConvolutionLayerTest, ForceNDIm2colMatches2D) {
-  const std::string text = "num_output: 3 kernel_size: 3 pad: 1 stride: 2 dilation: 1";
+  const std::string text =
+      "num_output: 3 kernel_size: 3 pad: 1 stride: 2 dilation: 1";
   SetUp(ConvParam("Convolution", text), {2, 2, 6, 5});
   Crema::set_random_seed(5);
   auto a = LayerRegistry::Create(ConvParam("Convolution", text));
@@ -350,16 +366,19 @@ TEST_F(ConvolutionLayerTest, ForceNDIm2colMatches2D) {
   a->Forward({&bottom_}, {&top_});
   std::vector<float> out_2d(top_.cpu_data(), top_.cpu_data() + top_.count());
   Crema::set_random_seed(5);
-  auto b = LayerRegistry::Create(ConvParam("Convolution", text + " force_nd_im2col: true"));
+  auto b = LayerRegistry::Create(
+      ConvParam("Convolution", text + " force_nd_im2col: true"));
   b->SetUp({&bottom_}, {&top_});
   b->Forward({&bottom_}, {&top_});
-  for (int i = 0; i < top_.count(); ++i) EXPECT_NEAR(out_2d[i], top_.cpu_data()[i], 1e-5);
+  for (int i = 0; i < top_.count(); ++i)
+    EXPECT_NEAR(out_2d[i], top_.cpu_data()[i], 1e-5);
 }
 
 // axis 2 on (2, 3, 4, 5, 5) is the same as axis 1 on (6, 4, 5, 5).
 TEST_F(ConvolutionLayerTest, ForwardWithAxis) {
-  auto layer = SetUp(ConvParam("Convolution", "num_output: 2 kernel_size: 3 axis: 2"),
-                     {2, 3, 4, 5, 5});
+  auto layer =
+      SetUp(ConvParam("Convolution", "num_output: 2 kernel_size: 3 axis: 2"),
+            {2, 3, 4, 5, 5});
   layer->Forward({&bottom_}, {&top_});
   Blob flat(std::vector<int>{6, 4, 5, 5});
   flat.CopyFrom(bottom_);
@@ -377,25 +396,30 @@ TEST_F(ConvolutionLayerTest, MultipleBottomsShareWeights) {
   bottom_.Reshape({2, 2, 4, 3});
   FillGaussian(&bottom_);
   FillGaussian(&bottom2);
-  auto layer = LayerRegistry::Create(ConvParam("Convolution", "num_output: 2 kernel_size: 2"));
+  auto layer = LayerRegistry::Create(
+      ConvParam("Convolution", "num_output: 2 kernel_size: 2"));
   layer->SetUp({&bottom_, &bottom2}, {&top_, &top2});
   layer->Forward({&bottom_, &bottom2}, {&top_, &top2});
   const Geometry g{{2, 2}, {1, 1}, {0, 0}, {1, 1}};
   Blob expected(top_.shape());
-  DirectConv(bottom2, *layer->blobs()[0], layer->blobs()[1].get(), g, &expected);
+  DirectConv(bottom2, *layer->blobs()[0], layer->blobs()[1].get(), g,
+             &expected);
   for (int i = 0; i < top2.count(); ++i) {
     EXPECT_NEAR(expected.cpu_data()[i], top2.cpu_data()[i], 1e-4);
   }
   GradientChecker checker(1e-2f, 1e-3f);
-  checker.CheckGradientExhaustive(layer.get(), {&bottom_, &bottom2}, {&top_, &top2});
+  checker.CheckGradientExhaustive(layer.get(), {&bottom_, &bottom2},
+                                  {&top_, &top2});
 }
 
 // ---- gradients ----
 
 TEST_F(ConvolutionLayerTest, Gradient) {
   CheckGradient("Convolution", "num_output: 2 kernel_size: 3", {2, 3, 5, 4});
-  CheckGradient("Convolution", "num_output: 2 kernel_size: 3 stride: 2 pad: 1", {2, 2, 5, 5});
-  CheckGradient("Convolution", "num_output: 2 kernel_size: 2 bias_term: false", {1, 2, 4, 3});
+  CheckGradient("Convolution", "num_output: 2 kernel_size: 3 stride: 2 pad: 1",
+                {2, 2, 5, 5});
+  CheckGradient("Convolution", "num_output: 2 kernel_size: 2 bias_term: false",
+                {1, 2, 4, 3});
 }
 
 TEST_F(ConvolutionLayerTest, GradientRectangularAndDilated) {
@@ -403,34 +427,41 @@ TEST_F(ConvolutionLayerTest, GradientRectangularAndDilated) {
                 "num_output: 2 kernel_h: 3 kernel_w: 2 stride_h: 2 stride_w: 1 "
                 "pad_h: 1 pad_w: 0",
                 {1, 2, 5, 4});
-  CheckGradient("Convolution", "num_output: 2 kernel_size: 2 dilation: 2 pad: 1",
+  CheckGradient("Convolution",
+                "num_output: 2 kernel_size: 2 dilation: 2 pad: 1",
                 {1, 2, 5, 5});
 }
 
 TEST_F(ConvolutionLayerTest, GradientGroups) {
-  CheckGradient("Convolution", "num_output: 4 kernel_size: 3 pad: 1 group: 2", {1, 4, 4, 3});
-  CheckGradient("Convolution", "num_output: 3 kernel_size: 3 pad: 1 group: 3", {2, 3, 4, 4});
+  CheckGradient("Convolution", "num_output: 4 kernel_size: 3 pad: 1 group: 2",
+                {1, 4, 4, 3});
+  CheckGradient("Convolution", "num_output: 3 kernel_size: 3 pad: 1 group: 3",
+                {2, 3, 4, 4});
 }
 
 TEST_F(ConvolutionLayerTest, Gradient1x1) {
   CheckGradient("Convolution", "num_output: 3 kernel_size: 1", {2, 4, 3, 3});
-  CheckGradient("Convolution", "num_output: 2 kernel_size: 1 group: 2", {1, 4, 3, 2});
+  CheckGradient("Convolution", "num_output: 2 kernel_size: 1 group: 2",
+                {1, 4, 3, 2});
 }
 
 TEST_F(ConvolutionLayerTest, Gradient3D) {
   CheckGradient("Convolution", "num_output: 2 kernel_size: 2 pad: 1 stride: 2",
                 {1, 2, 3, 4, 3});
-  CheckGradient("Convolution", "num_output: 2 kernel_size: 2 force_nd_im2col: true",
+  CheckGradient("Convolution",
+                "num_output: 2 kernel_size: 2 force_nd_im2col: true",
                 {1, 2, 3, 3});
 }
 
 TEST_F(ConvolutionLayerTest, GradientWithAxis) {
-  CheckGradient("Convolution", "num_output: 2 kernel_size: 2 axis: 2", {2, 1, 2, 3, 3});
+  CheckGradient("Convolution", "num_output: 2 kernel_size: 2 axis: 2",
+                {2, 1, 2, 3, 3});
 }
 
 // Parameter gradients accumulate (the solver clears them).
 TEST_F(ConvolutionLayerTest, ParamDiffsAccumulate) {
-  auto layer = SetUp(ConvParam("Convolution", "num_output: 2 kernel_size: 2"), {1, 2, 3, 3});
+  auto layer = SetUp(ConvParam("Convolution", "num_output: 2 kernel_size: 2"),
+                     {1, 2, 3, 3});
   layer->Forward({&bottom_}, {&top_});
   FillGaussian(&top_);
   cpu_copy(top_.count(), top_.cpu_data(), top_.mutable_cpu_diff());
@@ -438,8 +469,9 @@ TEST_F(ConvolutionLayerTest, ParamDiffsAccumulate) {
   layer->Forward({&bottom_}, {&top_});
   cpu_copy(top_.count(), top_.cpu_data(), top_.mutable_cpu_diff());
   layer->Backward({&top_}, {true}, {&bottom_});
-  std::vector<float> once(layer->blobs()[0]->cpu_diff(),
-                          layer->blobs()[0]->cpu_diff() + layer->blobs()[0]->count());
+  std::vector<float> once(
+      layer->blobs()[0]->cpu_diff(),
+      layer->blobs()[0]->cpu_diff() + layer->blobs()[0]->count());
   const float bias_once = layer->blobs()[1]->cpu_diff()[0];
   layer->Backward({&top_}, {true}, {&bottom_});
   for (size_t i = 0; i < once.size(); ++i) {
@@ -451,45 +483,58 @@ TEST_F(ConvolutionLayerTest, ParamDiffsAccumulate) {
 // ---- errors ----
 
 TEST_F(ConvolutionLayerTest, Errors) {
-  ExpectSetUpError(ConvParam("Convolution", "num_output: 4 kernel_size: 3 group: 2"),
-                   {1, 3, 5, 5}, "multiple of group");
-  ExpectSetUpError(ConvParam("Convolution", "num_output: 3 kernel_size: 3 group: 2"),
-                   {1, 4, 5, 5}, "num_output (3) must be a multiple of group (2)");
+  ExpectSetUpError(
+      ConvParam("Convolution", "num_output: 4 kernel_size: 3 group: 2"),
+      {1, 3, 5, 5}, "multiple of group");
+  ExpectSetUpError(
+      ConvParam("Convolution", "num_output: 3 kernel_size: 3 group: 2"),
+      {1, 4, 5, 5}, "num_output (3) must be a multiple of group (2)");
   ExpectSetUpError(ConvParam("Convolution", "num_output: 2"), {1, 1, 5, 5},
                    "kernel_size must be given once");
-  ExpectSetUpError(ConvParam("Convolution", "num_output: 2 kernel_size: 2 kernel_size: 2"),
-                   {1, 1, 4, 4, 4}, "once per spatial axis");
-  ExpectSetUpError(ConvParam("Convolution", "num_output: 2 kernel_h: 2 kernel_w: 2"),
-                   {1, 1, 4, 4, 4}, "only be used for 2-D");
-  ExpectSetUpError(ConvParam("Convolution", "num_output: 2 kernel_size: 2 kernel_h: 2 kernel_w: 2"),
-                   {1, 1, 4, 4}, "not both");
-  ExpectSetUpError(ConvParam("Convolution", "num_output: 2 kernel_h: 2"), {1, 1, 4, 4},
-                   "kernel dimensions must be nonzero");
-  ExpectSetUpError(ConvParam("Convolution", "num_output: 2 kernel_size: 2 stride: 0"),
-                   {1, 1, 4, 4}, "stride dimensions must be nonzero");
-  ExpectSetUpError(ConvParam("Convolution", "num_output: 2 kernel_size: 2 pad: 1 pad_h: 1"),
-                   {1, 1, 4, 4}, "not both");
+  ExpectSetUpError(
+      ConvParam("Convolution", "num_output: 2 kernel_size: 2 kernel_size: 2"),
+      {1, 1, 4, 4, 4}, "once per spatial axis");
+  ExpectSetUpError(
+      ConvParam("Convolution", "num_output: 2 kernel_h: 2 kernel_w: 2"),
+      {1, 1, 4, 4, 4}, "only be used for 2-D");
+  ExpectSetUpError(
+      ConvParam("Convolution",
+                "num_output: 2 kernel_size: 2 kernel_h: 2 kernel_w: 2"),
+      {1, 1, 4, 4}, "not both");
+  ExpectSetUpError(ConvParam("Convolution", "num_output: 2 kernel_h: 2"),
+                   {1, 1, 4, 4}, "kernel dimensions must be nonzero");
+  ExpectSetUpError(
+      ConvParam("Convolution", "num_output: 2 kernel_size: 2 stride: 0"),
+      {1, 1, 4, 4}, "stride dimensions must be nonzero");
+  ExpectSetUpError(
+      ConvParam("Convolution", "num_output: 2 kernel_size: 2 pad: 1 pad_h: 1"),
+      {1, 1, 4, 4}, "not both");
   ExpectSetUpError(ConvParam("Convolution", "kernel_size: 2"), {1, 1, 4, 4},
                    "num_output must be positive");
-  ExpectSetUpError(ConvParam("Convolution", "num_output: 1 kernel_size: 5"), {1, 1, 4, 4},
-                   "must be positive");
+  ExpectSetUpError(ConvParam("Convolution", "num_output: 1 kernel_size: 5"),
+                   {1, 1, 4, 4}, "must be positive");
 }
 
 TEST_F(ConvolutionLayerTest, BottomShapesMustAgree) {
   Blob bottom2(std::vector<int>{1, 2, 4, 5}), top2;
   bottom_.Reshape({1, 2, 4, 4});
-  auto layer = LayerRegistry::Create(ConvParam("Convolution", "num_output: 2 kernel_size: 2"));
+  auto layer = LayerRegistry::Create(
+      ConvParam("Convolution", "num_output: 2 kernel_size: 2"));
   try {
     layer->SetUp({&bottom_, &bottom2}, {&top_, &top2});
     ADD_FAILURE() << "expected a shape error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("same shape"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find(bottom2.shape_string()), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("same shape"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find(bottom2.shape_string()),
+              std::string::npos)
+        << e.what();
   }
 }
 
 TEST_F(ConvolutionLayerTest, LoadedWeightsAreCheckedNotFilled) {
-  LayerParameter param = ConvParam("Convolution", "num_output: 2 kernel_size: 2");
+  LayerParameter param =
+      ConvParam("Convolution", "num_output: 2 kernel_size: 2");
   Blob weight(std::vector<int>{2, 3, 2, 2}), bias(std::vector<int>{2});
   FillGaussian(&weight);
   FillGaussian(&bias);
@@ -507,16 +552,19 @@ TEST_F(ConvolutionLayerTest, LoadedWeightsAreCheckedNotFilled) {
 
 TEST_F(ConvolutionLayerTest, DeconvOutputShape) {
   // stride * (in - 1) + (dilation * (k - 1) + 1) - 2 * pad
-  auto layer = SetUp(ConvParam("Deconvolution", "num_output: 4 kernel_size: 3 stride: 2"),
-                     {2, 3, 6, 4});
+  auto layer = SetUp(
+      ConvParam("Deconvolution", "num_output: 4 kernel_size: 3 stride: 2"),
+      {2, 3, 6, 4});
   EXPECT_EQ((std::vector<int>{2, 4, 13, 9}), top_.shape());
   EXPECT_EQ((std::vector<int>{3, 4, 3, 3}), layer->blobs()[0]->shape());
-  SetUp(ConvParam("Deconvolution", "num_output: 2 kernel_size: 4 stride: 2 pad: 1 dilation: 2"),
+  SetUp(ConvParam("Deconvolution",
+                  "num_output: 2 kernel_size: 4 stride: 2 pad: 1 dilation: 2"),
         {1, 2, 3, 5});
   // 2*2 + 7 - 2 = 9, 2*4 + 7 - 2 = 13
   EXPECT_EQ((std::vector<int>{1, 2, 9, 13}), top_.shape());
-  auto grouped = SetUp(ConvParam("Deconvolution", "num_output: 6 kernel_size: 2 group: 2"),
-                       {1, 4, 2, 2});
+  auto grouped =
+      SetUp(ConvParam("Deconvolution", "num_output: 6 kernel_size: 2 group: 2"),
+            {1, 4, 2, 2});
   EXPECT_EQ((std::vector<int>{4, 3, 2, 2}), grouped->blobs()[0]->shape());
 }
 
@@ -539,26 +587,32 @@ TEST_F(ConvolutionLayerTest, DeconvForwardByHand) {
 }
 
 TEST_F(ConvolutionLayerTest, DeconvForwardMatchesDirect) {
-  CheckForward("Deconvolution", "num_output: 3 kernel_size: 3 stride: 2", {2, 2, 3, 4},
-               {{3, 3}, {2, 2}, {0, 0}, {1, 1}});
+  CheckForward("Deconvolution", "num_output: 3 kernel_size: 3 stride: 2",
+               {2, 2, 3, 4}, {{3, 3}, {2, 2}, {0, 0}, {1, 1}});
   CheckForward("Deconvolution", "num_output: 2 kernel_size: 4 stride: 2 pad: 1",
                {1, 3, 3, 3}, {{4, 4}, {2, 2}, {1, 1}, {1, 1}});
-  CheckForward("Deconvolution", "num_output: 4 kernel_size: 3 dilation: 2 group: 2",
+  CheckForward("Deconvolution",
+               "num_output: 4 kernel_size: 3 dilation: 2 group: 2",
                {1, 2, 3, 3}, {{3, 3}, {1, 1}, {0, 0}, {2, 2}, 2});
   CheckForward("Deconvolution", "num_output: 2 kernel_size: 1", {1, 3, 3, 2},
                {{1, 1}, {1, 1}, {0, 0}, {1, 1}});
-  CheckForward("Deconvolution", "num_output: 2 kernel_size: 2 stride: 2", {1, 2, 2, 3, 2},
-               {{2, 2, 2}, {2, 2, 2}, {0, 0, 0}, {1, 1, 1}});
+  CheckForward("Deconvolution", "num_output: 2 kernel_size: 2 stride: 2",
+               {1, 2, 2, 3, 2}, {{2, 2, 2}, {2, 2, 2}, {0, 0, 0}, {1, 1, 1}});
 }
 
 TEST_F(ConvolutionLayerTest, DeconvGradient) {
-  CheckGradient("Deconvolution", "num_output: 2 kernel_size: 3 stride: 2", {2, 2, 3, 2});
-  CheckGradient("Deconvolution", "num_output: 2 kernel_size: 4 stride: 2 pad: 1 bias_term: false",
-                {1, 2, 2, 3});
-  CheckGradient("Deconvolution", "num_output: 4 kernel_size: 2 group: 2 dilation: 2",
+  CheckGradient("Deconvolution", "num_output: 2 kernel_size: 3 stride: 2",
+                {2, 2, 3, 2});
+  CheckGradient(
+      "Deconvolution",
+      "num_output: 2 kernel_size: 4 stride: 2 pad: 1 bias_term: false",
+      {1, 2, 2, 3});
+  CheckGradient("Deconvolution",
+                "num_output: 4 kernel_size: 2 group: 2 dilation: 2",
                 {1, 2, 3, 3});
   CheckGradient("Deconvolution", "num_output: 2 kernel_size: 1", {1, 3, 2, 3});
-  CheckGradient("Deconvolution", "num_output: 2 kernel_size: 2 stride: 2", {1, 1, 2, 2, 2});
+  CheckGradient("Deconvolution", "num_output: 2 kernel_size: 2 stride: 2",
+                {1, 1, 2, 2, 2});
 }
 
 }  // namespace

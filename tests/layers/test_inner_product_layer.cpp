@@ -28,7 +28,8 @@ class InnerProductLayerTest : public ::testing::Test {
  protected:
   InnerProductLayerTest() { Crema::set_random_seed(1701); }
 
-  std::shared_ptr<Layer> Make(const LayerParameter& param, const std::vector<int>& shape) {
+  std::shared_ptr<Layer> Make(const LayerParameter& param,
+                              const std::vector<int>& shape) {
     bottom_.Reshape(shape);
     FillGaussian(&bottom_);
     auto layer = LayerRegistry::Create(param);
@@ -60,15 +61,17 @@ TEST_F(InnerProductLayerTest, Shapes) {
   EXPECT_EQ((std::vector<int>{2, 3, 7}), top_.shape());
   EXPECT_EQ((std::vector<int>{7, 20}), layer->blobs()[0]->shape());
 
-  layer = Make(IPParam("num_output: 7 axis: -1 bias_term: false"), {2, 3, 4, 5});
+  layer =
+      Make(IPParam("num_output: 7 axis: -1 bias_term: false"), {2, 3, 4, 5});
   EXPECT_EQ((std::vector<int>{2, 3, 4, 7}), top_.shape());
   EXPECT_EQ(1u, layer->blobs().size());
 }
 
 TEST_F(InnerProductLayerTest, DefaultFillersAreConstantZero) {
-  auto layer = Make(ParseText<LayerParameter>(
-                        "name: 'ip' type: 'InnerProduct' inner_product_param { num_output: 3 }"),
-                    {2, 4});
+  auto layer =
+      Make(ParseText<LayerParameter>("name: 'ip' type: 'InnerProduct' "
+                                     "inner_product_param { num_output: 3 }"),
+           {2, 4});
   EXPECT_EQ(0.f, layer->blobs()[0]->asum_data());
   EXPECT_EQ(0.f, layer->blobs()[1]->asum_data());
 }
@@ -100,7 +103,8 @@ TEST_F(InnerProductLayerTest, ForwardByHand) {
 TEST_F(InnerProductLayerTest, TransposeMatchesPlain) {
   auto plain = Make(IPParam("num_output: 3"), {2, 4});
   Blob top_t;
-  auto transposed = LayerRegistry::Create(IPParam("num_output: 3 transpose: true"));
+  auto transposed =
+      LayerRegistry::Create(IPParam("num_output: 3 transpose: true"));
   transposed->SetUp({&bottom_}, {&top_t});
   for (int n = 0; n < 3; ++n) {
     for (int k = 0; k < 4; ++k) {
@@ -138,11 +142,15 @@ TEST_F(InnerProductLayerTest, Errors) {
     layer->Forward({&wrong}, {&top_});
     ADD_FAILURE() << "expected a size error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("layer 'ip' (InnerProduct)"), std::string::npos);
-    EXPECT_NE(std::string(e.what()).find("weights expect 12"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("layer 'ip' (InnerProduct)"),
+              std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("weights expect 12"),
+              std::string::npos)
+        << e.what();
   }
   bottom_.Reshape({2, 3});
-  EXPECT_THROW(LayerRegistry::Create(IPParam(""))->SetUp({&bottom_}, {&top_}), Error);
+  EXPECT_THROW(LayerRegistry::Create(IPParam(""))->SetUp({&bottom_}, {&top_}),
+               Error);
 
   LayerParameter loaded = IPParam("num_output: 3");
   Blob weight(std::vector<int>{3, 5}), bias(std::vector<int>{3});
@@ -152,7 +160,8 @@ TEST_F(InnerProductLayerTest, Errors) {
     LayerRegistry::Create(loaded)->SetUp({&bottom_}, {&top_});
     ADD_FAILURE() << "expected a weight shape error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("weight blob has shape"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("weight blob has shape"),
+              std::string::npos)
         << e.what();
   }
 }

@@ -20,14 +20,16 @@ using testing::GradientChecker;
 using testing::ParseText;
 
 LayerParameter LRNParam(const std::string& text) {
-  return ParseText<LayerParameter>("name: 'norm' type: 'LRN' lrn_param { " + text + " }");
+  return ParseText<LayerParameter>("name: 'norm' type: 'LRN' lrn_param { " +
+                                   text + " }");
 }
 
 class LRNLayerTest : public ::testing::Test {
  protected:
   LRNLayerTest() { Crema::set_random_seed(1701); }
 
-  std::vector<float> Forward(const std::string& text, const std::vector<int>& shape,
+  std::vector<float> Forward(const std::string& text,
+                             const std::vector<int>& shape,
                              const std::vector<float>& values) {
     bottom_.Reshape(shape);
     std::copy(values.begin(), values.end(), bottom_.mutable_cpu_data());
@@ -64,7 +66,8 @@ TEST_F(LRNLayerTest, ForwardAcrossChannelsByHand) {
 TEST_F(LRNLayerTest, ForwardWithinChannelByHand) {
   std::vector<float> image(9);
   for (int i = 0; i < 9; ++i) image[i] = i + 1;
-  const std::string text = "local_size: 3 alpha: 9 beta: 1 norm_region: WITHIN_CHANNEL";
+  const std::string text =
+      "local_size: 3 alpha: 9 beta: 1 norm_region: WITHIN_CHANNEL";
   for (const std::string& k : {"", " k: 5"}) {
     const std::vector<float> out = Forward(text + k, {1, 1, 3, 3}, image);
     EXPECT_FLOAT_EQ(1.f / 47, out[0]);   // 1 + (1 + 4 + 16 + 25)
@@ -106,20 +109,25 @@ TEST_F(LRNLayerTest, GradientAcrossChannels) {
 
 TEST_F(LRNLayerTest, GradientWithinChannel) {
   CheckGradient("norm_region: WITHIN_CHANNEL local_size: 3", {2, 2, 4, 3});
-  CheckGradient("norm_region: WITHIN_CHANNEL local_size: 5 alpha: 3 beta: 0.6", {1, 2, 3, 4});
+  CheckGradient("norm_region: WITHIN_CHANNEL local_size: 5 alpha: 3 beta: 0.6",
+                {1, 2, 3, 4});
 }
 
 TEST_F(LRNLayerTest, Errors) {
   bottom_.Reshape({1, 3, 2, 2});
   try {
-    LayerRegistry::Create(LRNParam("local_size: 4"))->SetUp({&bottom_}, {&top_});
+    LayerRegistry::Create(LRNParam("local_size: 4"))
+        ->SetUp({&bottom_}, {&top_});
     ADD_FAILURE() << "expected an error for an even local_size";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("layer 'norm' (LRN)"), std::string::npos);
-    EXPECT_NE(std::string(e.what()).find("local_size must be odd"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("layer 'norm' (LRN)"),
+              std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("local_size must be odd"),
+              std::string::npos);
   }
   bottom_.Reshape({3, 2, 2});
-  EXPECT_THROW(LayerRegistry::Create(LRNParam(""))->SetUp({&bottom_}, {&top_}), Error);
+  EXPECT_THROW(LayerRegistry::Create(LRNParam(""))->SetUp({&bottom_}, {&top_}),
+               Error);
 }
 
 }  // namespace

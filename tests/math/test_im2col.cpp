@@ -1,10 +1,9 @@
-#include "crema/math/im2col.hpp"
-
 #include <gtest/gtest.h>
 
 #include <numeric>
 #include <vector>
 
+#include "crema/math/im2col.hpp"
 #include "crema/math/math_functions.hpp"
 
 namespace crema {
@@ -25,10 +24,10 @@ std::vector<float> Random(int n) {
 TEST(Im2colTest, OutputSize) {
   EXPECT_EQ(2, ConvOutputSize(3, 2, 0, 1, 1));
   EXPECT_EQ(2, ConvOutputSize(3, 3, 1, 2, 1));
-  EXPECT_EQ(3, ConvOutputSize(7, 3, 0, 2, 1));   // (7 - 3) / 2 + 1
-  EXPECT_EQ(3, ConvOutputSize(8, 3, 0, 2, 1));   // floor((8 - 3) / 2) + 1
-  EXPECT_EQ(2, ConvOutputSize(4, 2, 0, 1, 2));   // extent 3
-  EXPECT_EQ(5, ConvOutputSize(5, 3, 2, 1, 2));   // extent 5, pad 2
+  EXPECT_EQ(3, ConvOutputSize(7, 3, 0, 2, 1));  // (7 - 3) / 2 + 1
+  EXPECT_EQ(3, ConvOutputSize(8, 3, 0, 2, 1));  // floor((8 - 3) / 2) + 1
+  EXPECT_EQ(2, ConvOutputSize(4, 2, 0, 1, 2));  // extent 3
+  EXPECT_EQ(5, ConvOutputSize(5, 3, 2, 1, 2));  // extent 5, pad 2
 }
 
 // 3x3 image 1..9, 2x2 kernel, stride 1, no pad: 4 rows (one per kernel tap)
@@ -37,8 +36,8 @@ TEST(Im2colTest, Simple2D) {
   const std::vector<float> im = Iota(9);
   std::vector<float> col(16, -1.f);
   im2col_cpu(im.data(), 1, 3, 3, 2, 2, 0, 0, 1, 1, 1, 1, col.data());
-  const std::vector<float> expected = {1, 2, 4, 5,  2, 3, 5, 6,
-                                       4, 5, 7, 8,  5, 6, 8, 9};
+  const std::vector<float> expected = {1, 2, 4, 5, 2, 3, 5, 6,
+                                       4, 5, 7, 8, 5, 6, 8, 9};
   EXPECT_EQ(expected, col);
 }
 
@@ -64,7 +63,7 @@ TEST(Im2colTest, Dilation2D) {
   const std::vector<float> im = Iota(16);
   std::vector<float> col(4 * 4, -1.f);
   im2col_cpu(im.data(), 1, 4, 4, 2, 2, 0, 0, 1, 1, 2, 2, col.data());
-  const std::vector<float> expected = {1, 2, 5, 6,    3, 4, 7, 8,
+  const std::vector<float> expected = {1, 2,  5,  6,  3,  4,  7,  8,
                                        9, 10, 13, 14, 11, 12, 15, 16};
   EXPECT_EQ(expected, col);
 }
@@ -109,18 +108,21 @@ TEST(Im2colTest, NDMatches2D) {
   const int channels = 3, height = 6, width = 5;
   const int im_shape[] = {height, width}, kernel[] = {3, 2}, pad[] = {1, 0},
             stride[] = {2, 1}, dilation[] = {1, 2};
-  const int out = ConvOutputSize(height, 3, 1, 2, 1) * ConvOutputSize(width, 2, 0, 1, 2);
+  const int out =
+      ConvOutputSize(height, 3, 1, 2, 1) * ConvOutputSize(width, 2, 0, 1, 2);
   const int col_count = channels * 6 * out;
   const std::vector<float> x = Random(channels * height * width);
   std::vector<float> col_2d(col_count), col_nd(col_count);
-  im2col_cpu(x.data(), channels, height, width, 3, 2, 1, 0, 2, 1, 1, 2, col_2d.data());
+  im2col_cpu(x.data(), channels, height, width, 3, 2, 1, 0, 2, 1, 1, 2,
+             col_2d.data());
   im2col_nd_cpu(x.data(), 2, channels, im_shape, kernel, pad, stride, dilation,
                 col_nd.data());
   EXPECT_EQ(col_2d, col_nd);
 
   const std::vector<float> y = Random(col_count);
   std::vector<float> im_2d(x.size()), im_nd(x.size());
-  col2im_cpu(y.data(), channels, height, width, 3, 2, 1, 0, 2, 1, 1, 2, im_2d.data());
+  col2im_cpu(y.data(), channels, height, width, 3, 2, 1, 0, 2, 1, 1, 2,
+             im_2d.data());
   col2im_nd_cpu(y.data(), 2, channels, im_shape, kernel, pad, stride, dilation,
                 im_nd.data());
   for (size_t i = 0; i < x.size(); ++i) EXPECT_FLOAT_EQ(im_2d[i], im_nd[i]);
@@ -132,7 +134,8 @@ TEST(Im2colTest, OneDimensional) {
   const int shape[] = {5}, kernel[] = {3}, pad[] = {1}, stride[] = {2},
             dilation[] = {1};
   std::vector<float> col(9, -1.f);
-  im2col_nd_cpu(im.data(), 1, 1, shape, kernel, pad, stride, dilation, col.data());
+  im2col_nd_cpu(im.data(), 1, 1, shape, kernel, pad, stride, dilation,
+                col.data());
   EXPECT_EQ((std::vector<float>{0, 2, 4, 1, 3, 5, 2, 4, 0}), col);
 }
 
@@ -143,13 +146,15 @@ TEST(Im2colTest, ThreeDimensional) {
   const int shape[] = {2, 2, 2}, kernel[] = {2, 2, 2}, no_pad[] = {0, 0, 0},
             pad[] = {1, 1, 1}, stride[] = {1, 1, 1}, dilation[] = {1, 1, 1};
   std::vector<float> col(8, -1.f);
-  im2col_nd_cpu(im.data(), 3, 1, shape, kernel, no_pad, stride, dilation, col.data());
+  im2col_nd_cpu(im.data(), 3, 1, shape, kernel, no_pad, stride, dilation,
+                col.data());
   EXPECT_EQ(im, col);
 
   // Padded: output 3x3x3 (27 columns); tap (d, h, w) at output (od, oh, ow)
   // reads input (od - 1 + d, oh - 1 + h, ow - 1 + w).
   std::vector<float> padded(8 * 27, -1.f);
-  im2col_nd_cpu(im.data(), 3, 1, shape, kernel, pad, stride, dilation, padded.data());
+  im2col_nd_cpu(im.data(), 3, 1, shape, kernel, pad, stride, dilation,
+                padded.data());
   for (int tap = 0; tap < 8; ++tap) {
     const int d = tap / 4, h = tap / 2 % 2, w = tap % 2;
     for (int o = 0; o < 27; ++o) {
@@ -174,8 +179,10 @@ TEST(Im2colTest, Col2imIsAdjointND) {
   const int col_count = channels * kernel_count * out;
   const std::vector<float> x = Random(im_count), y = Random(col_count);
   std::vector<float> col(col_count), back(im_count);
-  im2col_nd_cpu(x.data(), 3, channels, shape, kernel, pad, stride, dilation, col.data());
-  col2im_nd_cpu(y.data(), 3, channels, shape, kernel, pad, stride, dilation, back.data());
+  im2col_nd_cpu(x.data(), 3, channels, shape, kernel, pad, stride, dilation,
+                col.data());
+  col2im_nd_cpu(y.data(), 3, channels, shape, kernel, pad, stride, dilation,
+                back.data());
   EXPECT_NEAR(cpu_dot(col_count, col.data(), y.data()),
               cpu_dot(im_count, x.data(), back.data()), 1e-4);
 }

@@ -37,16 +37,15 @@ class BaseConvolutionLayer : public Layer {
 
   // output = weights (*) input for one image; skip_im2col reuses the column
   // buffer already filled from this input.
-  void forward_cpu_gemm(const float* input, const float* weights,
-                        float* output, bool skip_im2col = false);
+  void forward_cpu_gemm(const float* input, const float* weights, float* output,
+                        bool skip_im2col = false);
   // output += bias broadcast over the spatial positions.
   void forward_cpu_bias(float* output, const float* bias);
   // input = weights^T (*) output (the gradient of forward_cpu_gemm).
   void backward_cpu_gemm(const float* output, const float* weights,
                          float* input);
   // weights += output (*) im2col(input)^T.
-  void weight_cpu_gemm(const float* input, const float* output,
-                       float* weights);
+  void weight_cpu_gemm(const float* input, const float* output, float* weights);
   // bias += output summed over the spatial positions.
   void backward_cpu_bias(float* bias, const float* output);
 
@@ -55,17 +54,17 @@ class BaseConvolutionLayer : public Layer {
 
   // Per spatial axis.
   std::vector<int> kernel_shape_, stride_, pad_, dilation_;
-  std::vector<int> output_shape_;   // the top's spatial shape
-  std::vector<int> bottom_shape_;   // the whole bottom shape
+  std::vector<int> output_shape_;  // the top's spatial shape
+  std::vector<int> bottom_shape_;  // the whole bottom shape
   int num_spatial_axes_ = 0;
   int channel_axis_ = 1;
-  int num_ = 0;                     // images: bottom count before channel_axis_
-  int channels_ = 0;                // bottom channels
+  int num_ = 0;       // images: bottom count before channel_axis_
+  int channels_ = 0;  // bottom channels
   int num_output_ = 0;
   int group_ = 1;
-  int bottom_dim_ = 0;              // per-image sizes of bottom and top
+  int bottom_dim_ = 0;  // per-image sizes of bottom and top
   int top_dim_ = 0;
-  int out_spatial_dim_ = 0;         // top spatial count (for the bias)
+  int out_spatial_dim_ = 0;  // top spatial count (for the bias)
   bool bias_term_ = true;
   bool is_1x1_ = false;
   bool force_nd_im2col_ = false;
@@ -80,8 +79,8 @@ class BaseConvolutionLayer : public Layer {
   int conv_in_channels_ = 0;
   int conv_out_spatial_dim_ = 0;
   std::vector<int> conv_input_spatial_shape_;
-  int kernel_dim_ = 0;              // conv_in_channels / group * prod(kernel)
-  int weight_offset_ = 0;           // per-group strides
+  int kernel_dim_ = 0;     // conv_in_channels / group * prod(kernel)
+  int weight_offset_ = 0;  // per-group strides
   int col_offset_ = 0;
   int output_offset_ = 0;
   Blob col_buffer_;

@@ -47,7 +47,7 @@ class LRNLayer : public Layer {
   float constant_ = 1.f;  // k across channels, 1 within a channel
   float norm_ = 5.f;      // neighbourhood size: local_size or local_size^2
   int num_ = 0, channels_ = 0, height_ = 0, width_ = 0;
-  Blob scale_;            // the denominators before the power
+  Blob scale_;  // the denominators before the power
 };
 
 }  // namespace crema

@@ -52,6 +52,10 @@ class PoolingLayer : public Layer {
   void ForwardMax(const Blob& bottom, const std::vector<Blob*>& top);
   void ForwardAve(const Blob& bottom, Blob* top);
   void ForwardStochastic(const Blob& bottom, Blob* top);
+  // The gradient of one AVE or TEST-phase STOCHASTIC window (output y,
+  // top diff grad) added into its input plane's diff.
+  void BackwardWindow(int ph, int pw, const float* in, float y, float grad,
+                      float* in_diff) const;
 
   PoolingParameter::PoolMethod method_ = PoolingParameter::MAX;
   int kernel_h_ = 0, kernel_w_ = 0;

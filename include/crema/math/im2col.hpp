@@ -21,28 +21,24 @@ inline int ConvOutputSize(int in, int kernel, int pad, int stride,
 
 // 2-D: data_im is channels x height x width.
 void im2col_cpu(const float* data_im, int channels, int height, int width,
-                int kernel_h, int kernel_w, int pad_h, int pad_w,
-                int stride_h, int stride_w, int dilation_h, int dilation_w,
-                float* data_col);
+                int kernel_h, int kernel_w, int pad_h, int pad_w, int stride_h,
+                int stride_w, int dilation_h, int dilation_w, float* data_col);
 
 // The adjoint of im2col_cpu: data_im is overwritten with the sum of every
 // column entry that was read from each image position.
 void col2im_cpu(const float* data_col, int channels, int height, int width,
-                int kernel_h, int kernel_w, int pad_h, int pad_w,
-                int stride_h, int stride_w, int dilation_h, int dilation_w,
-                float* data_im);
+                int kernel_h, int kernel_w, int pad_h, int pad_w, int stride_h,
+                int stride_w, int dilation_h, int dilation_w, float* data_im);
 
 // N-D: data_im is channels x im_shape[0] x ... x im_shape[num_spatial_axes-1];
 // kernel_shape, pad, stride and dilation hold one value per spatial axis.
 void im2col_nd_cpu(const float* data_im, int num_spatial_axes, int channels,
-                   const int* im_shape, const int* kernel_shape,
-                   const int* pad, const int* stride, const int* dilation,
-                   float* data_col);
+                   const int* im_shape, const int* kernel_shape, const int* pad,
+                   const int* stride, const int* dilation, float* data_col);
 
 void col2im_nd_cpu(const float* data_col, int num_spatial_axes, int channels,
-                   const int* im_shape, const int* kernel_shape,
-                   const int* pad, const int* stride, const int* dilation,
-                   float* data_im);
+                   const int* im_shape, const int* kernel_shape, const int* pad,
+                   const int* stride, const int* dilation, float* data_im);
 
 }  // namespace crema
 

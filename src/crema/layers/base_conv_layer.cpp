@@ -1,6 +1,5 @@
 #include "crema/layers/base_conv_layer.hpp"
 
-
 #include "crema/filler.hpp"
 #include "crema/math/im2col.hpp"
 #include "crema/math/math_functions.hpp"
@@ -32,8 +31,8 @@ void BaseConvolutionLayer::LayerSetUp(const std::vector<Blob*>& bottom,
          ") must be a multiple of group (", group_, ").");
   }
   if (num_output_ % group_ != 0) {
-    Fail("num_output (", num_output_, ") must be a multiple of group (",
-         group_, ").");
+    Fail("num_output (", num_output_, ") must be a multiple of group (", group_,
+         ").");
   }
   if (reverse_dimensions()) {
     conv_out_channels_ = channels_;
@@ -51,19 +50,23 @@ void BaseConvolutionLayer::LayerSetUp(const std::vector<Blob*>& bottom,
 
 // Kernel, stride, pad and dilation: either the 2-D name_h/name_w pair or a
 // repeated value given once (all axes) or once per spatial axis.
-void BaseConvolutionLayer::ReadKernelGeometry(const ConvolutionParameter& param) {
+void BaseConvolutionLayer::ReadKernelGeometry(
+    const ConvolutionParameter& param) {
   const int axes = num_spatial_axes_;
-  auto read = [&](const char* name, const char* hw_name, bool has_hw, int h, int w,
+  auto read = [&](const char* name, const char* hw_name, bool has_hw, int h,
+                  int w,
                   const google::protobuf::RepeatedField<uint32_t>& values,
                   int default_value, bool has_default) {
     if (has_hw) {
       if (axes != 2) {
-        Fail(hw_name, "_h and ", hw_name, "_w can only be used for 2-D "
-             "convolution; this one has ", axes, " spatial axes. Use repeated ",
-             name, " values instead.");
+        Fail(hw_name, "_h and ", hw_name,
+             "_w can only be used for 2-D "
+             "convolution; this one has ",
+             axes, " spatial axes. Use repeated ", name, " values instead.");
       }
       if (values.size() != 0) {
-        Fail("give either ", name, " or ", hw_name, "_h/", hw_name, "_w, not both.");
+        Fail("give either ", name, " or ", hw_name, "_h/", hw_name,
+             "_w, not both.");
       }
       return std::vector<int>{h, w};
     }
@@ -74,17 +77,20 @@ void BaseConvolutionLayer::ReadKernelGeometry(const ConvolutionParameter& param)
            " given ", n, " times; ", axes, " spatial axes).");
     }
     std::vector<int> out(axes);
-    for (int i = 0; i < axes; ++i) out[i] = static_cast<int>(values[n == 1 ? 0 : i]);
+    for (int i = 0; i < axes; ++i)
+      out[i] = static_cast<int>(values[n == 1 ? 0 : i]);
     return out;
   };
-  kernel_shape_ = read("kernel_size", "kernel", param.has_kernel_h() || param.has_kernel_w(),
-                       param.kernel_h(), param.kernel_w(), param.kernel_size(),
-                       0, false);
-  stride_ = read("stride", "stride", param.has_stride_h() || param.has_stride_w(),
-                 param.stride_h(), param.stride_w(), param.stride(), 1, true);
-  pad_ = read("pad", "pad", param.has_pad_h() || param.has_pad_w(), param.pad_h(),
-              param.pad_w(), param.pad(), 0, true);
-  dilation_ = read("dilation", "dilation", false, 0, 0, param.dilation(), 1, true);
+  kernel_shape_ = read(
+      "kernel_size", "kernel", param.has_kernel_h() || param.has_kernel_w(),
+      param.kernel_h(), param.kernel_w(), param.kernel_size(), 0, false);
+  stride_ =
+      read("stride", "stride", param.has_stride_h() || param.has_stride_w(),
+           param.stride_h(), param.stride_w(), param.stride(), 1, true);
+  pad_ = read("pad", "pad", param.has_pad_h() || param.has_pad_w(),
+              param.pad_h(), param.pad_w(), param.pad(), 0, true);
+  dilation_ =
+      read("dilation", "dilation", false, 0, 0, param.dilation(), 1, true);
   for (int i = 0; i < axes; ++i) {
     if (kernel_shape_[i] <= 0) Fail("kernel dimensions must be nonzero.");
     if (stride_[i] <= 0) Fail("stride dimensions must be nonzero.");
@@ -132,12 +138,13 @@ void BaseConvolutionLayer::Reshape(const std::vector<Blob*>& bottom,
   if (bottom[0]->num_axes() != first_spatial_axis + num_spatial_axes_) {
     Fail("bottom ", bottom[0]->shape_string(), " has ", bottom[0]->num_axes(),
          " axes, but the layer was set up for ",
-         first_spatial_axis + num_spatial_axes_, "; the number of axes may not change.");
+         first_spatial_axis + num_spatial_axes_,
+         "; the number of axes may not change.");
   }
   if (bottom[0]->shape(channel_axis_) != channels_) {
     Fail("bottom ", bottom[0]->shape_string(), " has ",
-         bottom[0]->shape(channel_axis_), " channels, but the weights were set up for ",
-         channels_, ".");
+         bottom[0]->shape(channel_axis_),
+         " channels, but the weights were set up for ", channels_, ".");
   }
   for (size_t i = 1; i < bottom.size(); ++i) {
     if (bottom[i]->shape() != bottom[0]->shape()) {
@@ -151,10 +158,10 @@ void BaseConvolutionLayer::Reshape(const std::vector<Blob*>& bottom,
   compute_output_shape();
   for (int i = 0; i < num_spatial_axes_; ++i) {
     if (output_shape_[i] <= 0) {
-      Fail("spatial axis ", i, " of the top would have size ",
-           output_shape_[i], " for bottom ", bottom[0]->shape_string(),
-           " (kernel ", kernel_shape_[i], ", dilation ", dilation_[i],
-           ", pad ", pad_[i], ", stride ", stride_[i], "); it must be positive.");
+      Fail("spatial axis ", i, " of the top would have size ", output_shape_[i],
+           " for bottom ", bottom[0]->shape_string(), " (kernel ",
+           kernel_shape_[i], ", dilation ", dilation_[i], ", pad ", pad_[i],
+           ", stride ", stride_[i], "); it must be positive.");
     }
   }
   std::vector<int> top_shape(bottom_shape_.begin(),
@@ -168,8 +175,9 @@ void BaseConvolutionLayer::Reshape(const std::vector<Blob*>& bottom,
   const Blob* conv_input = reverse_dimensions() ? top[0] : bottom[0];
   const Blob* conv_output = reverse_dimensions() ? bottom[0] : top[0];
   conv_out_spatial_dim_ = conv_output->count(first_spatial_axis);
-  conv_input_spatial_shape_.assign(conv_input->shape().begin() + first_spatial_axis,
-                                   conv_input->shape().end());
+  conv_input_spatial_shape_.assign(
+      conv_input->shape().begin() + first_spatial_axis,
+      conv_input->shape().end());
   col_offset_ = kernel_dim_ * conv_out_spatial_dim_;
   output_offset_ = conv_out_channels_ * conv_out_spatial_dim_ / group_;
   bottom_dim_ = bottom[0]->count(channel_axis_);
@@ -210,8 +218,8 @@ void BaseConvolutionLayer::conv_col2im_cpu(const float* col_buff, float* data) {
 }
 
 void BaseConvolutionLayer::forward_cpu_gemm(const float* input,
-                                            const float* weights,
-                                            float* output, bool skip_im2col) {
+                                            const float* weights, float* output,
+                                            bool skip_im2col) {
   const float* col_buff = input;
   if (!is_1x1_) {
     if (!skip_im2col) conv_im2col_cpu(input, col_buffer_.mutable_cpu_data());
@@ -219,8 +227,9 @@ void BaseConvolutionLayer::forward_cpu_gemm(const float* input,
   }
   for (int g = 0; g < group_; ++g) {
     cpu_gemm(CblasNoTrans, CblasNoTrans, conv_out_channels_ / group_,
-             conv_out_spatial_dim_, kernel_dim_, 1.f, weights + weight_offset_ * g,
-             col_buff + col_offset_ * g, 0.f, output + output_offset_ * g);
+             conv_out_spatial_dim_, kernel_dim_, 1.f,
+             weights + weight_offset_ * g, col_buff + col_offset_ * g, 0.f,
+             output + output_offset_ * g);
   }
 }
 

@@ -29,8 +29,8 @@ void InnerProductLayer::LayerSetUp(const std::vector<Blob*>& bottom,
     if (blobs_[0]->count() != N_ * K_ ||
         blobs_[0]->shape(-1) != weight_shape[1]) {
       Fail("weight blob has shape ", blobs_[0]->shape_string(), " but ",
-           ShapeString(weight_shape), " is expected (num_output ", N_,
-           ", ", K_, " inputs per row from bottom ", bottom[0]->shape_string(),
+           ShapeString(weight_shape), " is expected (num_output ", N_, ", ", K_,
+           " inputs per row from bottom ", bottom[0]->shape_string(),
            ", transpose ", transpose_ ? "true" : "false", ").");
     }
     if (bias_term_ && blobs_[1]->count() != N_) {
@@ -50,10 +50,12 @@ void InnerProductLayer::LayerSetUp(const std::vector<Blob*>& bottom,
 
 void InnerProductLayer::Reshape(const std::vector<Blob*>& bottom,
                                 const std::vector<Blob*>& top) {
-  axis_ = bottom[0]->CanonicalAxisIndex(layer_param_.inner_product_param().axis());
+  axis_ =
+      bottom[0]->CanonicalAxisIndex(layer_param_.inner_product_param().axis());
   if (bottom[0]->count(axis_) != K_) {
     Fail("bottom ", bottom[0]->shape_string(), " has ", bottom[0]->count(axis_),
-         " values per row from axis ", axis_, ", but the weights expect ", K_, ".");
+         " values per row from axis ", axis_, ", but the weights expect ", K_,
+         ".");
   }
   M_ = bottom[0]->count(0, axis_);
   // The top keeps the axes before `axis` and replaces the rest by N.
@@ -86,11 +88,11 @@ void InnerProductLayer::Backward_cpu(const std::vector<Blob*>& top,
   if (param_propagate_down(0)) {
     float* weight_diff = blobs_[0]->mutable_cpu_diff();
     if (transpose_) {  // dW (K x N) += bottom^T * top_diff
-      cpu_gemm(CblasTrans, CblasNoTrans, K_, N_, M_, 1.f, bottom_data,
-               top_diff, 1.f, weight_diff);
-    } else {           // dW (N x K) += top_diff^T * bottom
-      cpu_gemm(CblasTrans, CblasNoTrans, N_, K_, M_, 1.f, top_diff,
-               bottom_data, 1.f, weight_diff);
+      cpu_gemm(CblasTrans, CblasNoTrans, K_, N_, M_, 1.f, bottom_data, top_diff,
+               1.f, weight_diff);
+    } else {  // dW (N x K) += top_diff^T * bottom
+      cpu_gemm(CblasTrans, CblasNoTrans, N_, K_, M_, 1.f, top_diff, bottom_data,
+               1.f, weight_diff);
     }
   }
   if (bias_term_ && param_propagate_down(1)) {

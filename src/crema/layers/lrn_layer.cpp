@@ -91,7 +91,8 @@ void LRNLayer::Forward_cpu(const std::vector<Blob*>& bottom,
   std::vector<float> squares(count);
   cpu_sqr(count, bottom_data, squares.data());
   NeighbourhoodSum(squares.data(), scale);
-  for (int i = 0; i < count; ++i) scale[i] = constant_ + alpha_ / norm_ * scale[i];
+  for (int i = 0; i < count; ++i)
+    scale[i] = constant_ + alpha_ / norm_ * scale[i];
   cpu_powx(count, scale, -beta_, top_data);
   cpu_mul(count, top_data, bottom_data, top_data);
 }
@@ -109,13 +110,14 @@ void LRNLayer::Backward_cpu(const std::vector<Blob*>& top,
   const float* scale = scale_.cpu_data();
   float* bottom_diff = bottom[0]->mutable_cpu_diff();
   std::vector<float> ratio(count), accum(count);
-  for (int i = 0; i < count; ++i) ratio[i] = top_diff[i] * top_data[i] / scale[i];
+  for (int i = 0; i < count; ++i)
+    ratio[i] = top_diff[i] * top_data[i] / scale[i];
   NeighbourhoodSum(ratio.data(), accum.data());
   cpu_powx(count, scale, -beta_, bottom_diff);
   const float factor = 2.f * alpha_ * beta_ / norm_;
   for (int i = 0; i < count; ++i) {
-    bottom_diff[i] = top_diff[i] * bottom_diff[i] -
-                     factor * bottom_data[i] * accum[i];
+    bottom_diff[i] =
+        top_diff[i] * bottom_diff[i] - factor * bottom_data[i] * accum[i];
   }
 }
 

@@ -17,8 +17,10 @@ void ForEachColumnEntry2D(int channels, int height, int width, int kernel_h,
                           int kernel_w, int pad_h, int pad_w, int stride_h,
                           int stride_w, int dilation_h, int dilation_w,
                           Visit visit) {
-  const int out_h = ConvOutputSize(height, kernel_h, pad_h, stride_h, dilation_h);
-  const int out_w = ConvOutputSize(width, kernel_w, pad_w, stride_w, dilation_w);
+  const int out_h =
+      ConvOutputSize(height, kernel_h, pad_h, stride_h, dilation_h);
+  const int out_w =
+      ConvOutputSize(width, kernel_w, pad_w, stride_w, dilation_w);
   int col_index = 0;
   for (int c = 0; c < channels; ++c) {
     const int plane = c * height * width;
@@ -43,8 +45,7 @@ void ForEachColumnEntry2D(int channels, int height, int width, int kernel_h,
 template <typename Visit>
 void ForEachColumnEntryND(int num_axes, int channels, const int* im_shape,
                           const int* kernel_shape, const int* pad,
-                          const int* stride, const int* dilation,
-                          Visit visit) {
+                          const int* stride, const int* dilation, Visit visit) {
   std::vector<int> out_shape(num_axes);
   int kernel_count = 1, out_count = 1, im_count = 1;
   for (int a = 0; a < num_axes; ++a) {
@@ -69,7 +70,8 @@ void ForEachColumnEntryND(int num_axes, int channels, const int* im_shape,
       int im_index = 0;
       bool inside = true;
       for (int a = 0; a < num_axes && inside; ++a) {
-        const int x = out_pos[a] * stride[a] - pad[a] + kernel_pos[a] * dilation[a];
+        const int x =
+            out_pos[a] * stride[a] - pad[a] + kernel_pos[a] * dilation[a];
         inside = x >= 0 && x < im_shape[a];
         im_index = im_index * im_shape[a] + x;
       }
@@ -86,20 +88,17 @@ void ForEachColumnEntryND(int num_axes, int channels, const int* im_shape,
 }  // namespace
 
 void im2col_cpu(const float* data_im, int channels, int height, int width,
-                int kernel_h, int kernel_w, int pad_h, int pad_w,
-                int stride_h, int stride_w, int dilation_h, int dilation_w,
-                float* data_col) {
-  ForEachColumnEntry2D(channels, height, width, kernel_h, kernel_w, pad_h,
-                       pad_w, stride_h, stride_w, dilation_h, dilation_w,
-                       [&](int col, int im) {
-                         data_col[col] = im >= 0 ? data_im[im] : 0.f;
-                       });
+                int kernel_h, int kernel_w, int pad_h, int pad_w, int stride_h,
+                int stride_w, int dilation_h, int dilation_w, float* data_col) {
+  ForEachColumnEntry2D(
+      channels, height, width, kernel_h, kernel_w, pad_h, pad_w, stride_h,
+      stride_w, dilation_h, dilation_w,
+      [&](int col, int im) { data_col[col] = im >= 0 ? data_im[im] : 0.f; });
 }
 
 void col2im_cpu(const float* data_col, int channels, int height, int width,
-                int kernel_h, int kernel_w, int pad_h, int pad_w,
-                int stride_h, int stride_w, int dilation_h, int dilation_w,
-                float* data_im) {
+                int kernel_h, int kernel_w, int pad_h, int pad_w, int stride_h,
+                int stride_w, int dilation_h, int dilation_w, float* data_im) {
   cpu_zero(channels * height * width, data_im);
   ForEachColumnEntry2D(channels, height, width, kernel_h, kernel_w, pad_h,
                        pad_w, stride_h, stride_w, dilation_h, dilation_w,
@@ -109,19 +108,16 @@ void col2im_cpu(const float* data_col, int channels, int height, int width,
 }
 
 void im2col_nd_cpu(const float* data_im, int num_spatial_axes, int channels,
-                   const int* im_shape, const int* kernel_shape,
-                   const int* pad, const int* stride, const int* dilation,
-                   float* data_col) {
-  ForEachColumnEntryND(num_spatial_axes, channels, im_shape, kernel_shape, pad,
-                       stride, dilation, [&](int col, int im) {
-                         data_col[col] = im >= 0 ? data_im[im] : 0.f;
-                       });
+                   const int* im_shape, const int* kernel_shape, const int* pad,
+                   const int* stride, const int* dilation, float* data_col) {
+  ForEachColumnEntryND(
+      num_spatial_axes, channels, im_shape, kernel_shape, pad, stride, dilation,
+      [&](int col, int im) { data_col[col] = im >= 0 ? data_im[im] : 0.f; });
 }
 
 void col2im_nd_cpu(const float* data_col, int num_spatial_axes, int channels,
-                   const int* im_shape, const int* kernel_shape,
-                   const int* pad, const int* stride, const int* dilation,
-                   float* data_im) {
+                   const int* im_shape, const int* kernel_shape, const int* pad,
+                   const int* stride, const int* dilation, float* data_im) {
   int im_count = channels;
   for (int a = 0; a < num_spatial_axes; ++a) im_count *= im_shape[a];
   cpu_zero(im_count, data_im);

@@ -41,6 +41,10 @@ class BaseDataLayer : public Layer {
                     const std::vector<bool>& propagate_down,
                     const std::vector<Blob*>& bottom) override {}
 
+  // The message of an error the transformer threw, without the layer's
+  // name it starts with (for re-throwing with more context).
+  std::string WithoutOwner(const Error& error) const;
+
   std::unique_ptr<DataTransformer> transformer_;
   bool output_labels_ = false;
 };

@@ -35,6 +35,13 @@ void BaseDataLayer::LayerSetUp(const std::vector<Blob*>& bottom,
   DataLayerSetUp(bottom, top);
 }
 
+std::string BaseDataLayer::WithoutOwner(const Error& error) const {
+  const std::string message = error.what();
+  const std::string prefix = Describe() + ": ";
+  return message.compare(0, prefix.size(), prefix) == 0 ? message.substr(prefix.size())
+                                                         : message;
+}
+
 BasePrefetchingDataLayer::BasePrefetchingDataLayer(const LayerParameter& param)
     : BaseDataLayer(param) {
   const int count = std::max(1, static_cast<int>(param.data_param().prefetch()));

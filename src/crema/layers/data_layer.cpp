@@ -49,7 +49,7 @@ void DataLayer::DataLayerSetUp(const std::vector<Blob*>& bottom,
     transformer_->Transform(datum, &trial);
     transformer_->RestoreState(rng);
   } catch (const Error& e) {
-    FailAt(key, e.what());
+    FailAt(key, WithoutOwner(e));
   }
   shape[0] = batch_size;
   top[0]->Reshape(shape);
@@ -69,14 +69,13 @@ void DataLayer::LoadBatch(Batch* batch) {
   const int batch_size = static_cast<int>(layer_param_.data_param().batch_size());
   Blob one;
   float* labels = nullptr;
-  std::vector<int> item_shape;
   for (int item = 0; item < batch_size; ++item) {
     const std::string key = cursor_->key();
     Datum datum = CurrentDatum();
     try {
       if (item == 0) {
         // As in Caffe, each batch takes its shape from its first record.
-        item_shape = transformer_->InferBlobShape(datum);
+        const std::vector<int> item_shape = transformer_->InferBlobShape(datum);
         std::vector<int> batch_shape = item_shape;
         batch_shape[0] = batch_size;
         batch->data_.Reshape(batch_shape);
@@ -88,9 +87,7 @@ void DataLayer::LoadBatch(Batch* batch) {
       }
       transformer_->Transform(datum, &one);
     } catch (const Error& e) {
-      if (item == 0) FailAt(key, e.what());
-      FailAt(key, e.what(), " (the batch's first record gave ", ShapeString(item_shape),
-             ")");
+      FailAt(key, WithoutOwner(e));
     }
     std::copy(one.cpu_data(), one.cpu_data() + one.count(),
               batch->data_.mutable_cpu_data() + batch->data_.offset(item));

@@ -45,7 +45,7 @@ void ImageDataLayer::DataLayerSetUp(const std::vector<Blob*>& bottom,
     transformer_->Transform(image, &trial);
     transformer_->RestoreState(rng);
   } catch (const Error& e) {
-    Fail("image '", CurrentPath(), "': ", e.what());
+    Fail("image '", CurrentPath(), "': ", WithoutOwner(e));
   }
   shape[0] = batch_size;
   top[0]->Reshape(shape);
@@ -96,7 +96,7 @@ void ImageDataLayer::LoadBatch(Batch* batch) {
       }
       transformer_->Transform(image, &one);
     } catch (const Error& e) {
-      Fail("image '", CurrentPath(), "': ", e.what());
+      Fail("image '", CurrentPath(), "': ", WithoutOwner(e));
     }
     std::copy(one.cpu_data(), one.cpu_data() + one.count(),
               batch->data_.mutable_cpu_data() + batch->data_.offset(item));

@@ -1,0 +1,47 @@
+// Data: reads Datum records from an LMDB (data_param.source) in key order,
+// wrapping around at the end, in a background thread; tops are data
+// (batch_size x C x H x W after transform_param) and optionally label
+// (batch_size).
+#ifndef CREMA_LAYERS_DATA_LAYER_HPP_
+#define CREMA_LAYERS_DATA_LAYER_HPP_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "crema/data/db.hpp"
+#include "crema/layers/base_data_layer.hpp"
+
+namespace crema {
+
+class DataLayer : public BasePrefetchingDataLayer {
+ public:
+  explicit DataLayer(const LayerParameter& param) : BasePrefetchingDataLayer(param) {}
+  ~DataLayer() override;
+  void DataLayerSetUp(const std::vector<Blob*>& bottom,
+                      const std::vector<Blob*>& top) override;
+  const char* type() const override { return "Data"; }
+
+ protected:
+  void LoadBatch(Batch* batch) override;
+  // The key of the next record to read.
+  std::string ReaderState() const override;
+  void RestoreReaderState(const std::string& state) override;
+
+ private:
+  // The datum under the cursor; a record that is not a Datum is an error.
+  Datum CurrentDatum() const;
+  // Errors while reading name the layer, the source and the record key.
+  template <typename... Args>
+  [[noreturn]] void FailAt(const std::string& key, const Args&... args) const {
+    Fail("reading '", layer_param_.data_param().source(), "', record '", key, "': ",
+         args...);
+  }
+
+  std::unique_ptr<db::DB> db_;
+  std::unique_ptr<db::Cursor> cursor_;
+};
+
+}  // namespace crema
+
+#endif  // CREMA_LAYERS_DATA_LAYER_HPP_

@@ -1,0 +1,216 @@
+#include "crema/data/image_set.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include "crema/common.hpp"
+#include "crema/data/datum.hpp"
+#include "crema/io/proto_io.hpp"
+#include "crema/proto/crema.pb.h"
+
+namespace crema {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool Hidden(const fs::path& path) {
+  const std::string name = path.filename().string();
+  return !name.empty() && name[0] == '.';
+}
+
+std::string Extension(const std::string& path) {
+  std::string ext = fs::path(path).extension().string();
+  if (!ext.empty()) ext = ext.substr(1);
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return ext;
+}
+
+void Shuffle(ImageList* images) {
+  RandomEngine& rng = Crema::rng();
+  for (size_t i = images->size(); i > 1; --i) {
+    std::swap((*images)[i - 1], (*images)[rng() % i]);
+  }
+}
+
+}  // namespace
+
+ImageList ReadImageList(const std::string& list_file) {
+  std::ifstream in(list_file);
+  if (!in) Throw("Cannot open the image list '", list_file, "'.");
+  ImageList images;
+  std::string line;
+  int line_number = 0;
+  while (std::getline(in, line)) {
+    ++line_number;
+    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) {
+      line.pop_back();
+    }
+    if (line.empty()) continue;
+    const size_t space = line.find_last_of(" \t");
+    size_t parsed = 0;
+    int label = 0;
+    bool ok = space != std::string::npos && space > 0;
+    if (ok) {
+      try {
+        label = std::stoi(line.substr(space + 1), &parsed);
+        ok = parsed == line.size() - space - 1;
+      } catch (const std::exception&) {
+        ok = false;
+      }
+    }
+    if (!ok) {
+      Throw(list_file, ":", line_number, ": expected 'relative/path label', got '",
+            line, "'.");
+    }
+    images.emplace_back(line.substr(0, space), label);
+  }
+  return images;
+}
+
+ImageList ListImageFolder(const std::string& folder, std::vector<std::string>* class_names) {
+  std::error_code ec;
+  if (!fs::is_directory(folder, ec)) {
+    Throw("The image folder '", folder, "' does not exist or is not a folder.");
+  }
+  std::vector<std::string> classes;
+  for (const auto& entry : fs::directory_iterator(folder, ec)) {
+    if (entry.is_directory() && !Hidden(entry.path())) {
+      classes.push_back(entry.path().filename().string());
+    }
+  }
+  if (ec) Throw("Cannot list the image folder '", folder, "': ", ec.message());
+  if (classes.empty()) {
+    Throw("The image folder '", folder, "' has no class subfolders; put the images of "
+          "each class in a subfolder named after the class.");
+  }
+  std::sort(classes.begin(), classes.end());
+  ImageList images;
+  for (size_t label = 0; label < classes.size(); ++label) {
+    const fs::path class_dir = fs::path(folder) / classes[label];
+    std::vector<std::string> files;
+    for (auto it = fs::recursive_directory_iterator(class_dir, ec);
+         it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (ec) break;
+      if (Hidden(it->path())) {
+        if (it->is_directory()) it.disable_recursion_pending();
+        continue;
+      }
+      if (it->is_regular_file()) {
+        files.push_back(fs::relative(it->path(), folder).generic_string());
+      }
+    }
+    if (ec) Throw("Cannot list '", class_dir.string(), "': ", ec.message());
+    std::sort(files.begin(), files.end());
+    for (auto& file : files) images.emplace_back(std::move(file), static_cast<int>(label));
+  }
+  if (class_names) *class_names = classes;
+  return images;
+}
+
+ConvertResult ConvertImageSet(const std::string& root_folder, ImageList images,
+                              const std::string& db_path, const ConvertOptions& options) {
+  if (images.empty()) Throw("There are no images to convert into '", db_path, "'.");
+  if ((options.resize_width > 0) != (options.resize_height > 0)) {
+    Throw("Give both resize_width and resize_height, or neither.");
+  }
+  if (options.shuffle) Shuffle(&images);
+  auto db = db::OpenDB(options.backend, db_path, db::Mode::NEW, options.db_options);
+  auto txn = db->NewTransaction();
+
+  ConvertResult result;
+  const bool is_color = !options.gray;
+  size_t data_size = 0;
+  const auto start = std::chrono::steady_clock::now();
+  const auto report = [&](size_t done) {
+    if (!options.progress) return;
+    ConvertProgress p;
+    p.done = done;
+    p.total = images.size();
+    p.written = result.written;
+    p.skipped = result.skipped.size();
+    p.elapsed_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    p.images_per_second = p.elapsed_seconds > 0 ? done / p.elapsed_seconds : 0;
+    p.seconds_left =
+        p.images_per_second > 0 ? (p.total - done) / p.images_per_second : 0;
+    options.progress(p);
+  };
+
+  Datum datum;
+  std::string value;
+  for (size_t i = 0; i < images.size(); ++i) {
+    const std::string& name = images[i].first;
+    const std::string path = root_folder + name;
+    std::string encoding = options.encode_type;
+    if (options.encoded && encoding.empty()) encoding = Extension(name);
+    if (!options.encoded) encoding.clear();
+    bool ok = false;
+    try {
+      ok = ReadImageToDatum(path, images[i].second, options.resize_height,
+                            options.resize_width, is_color, encoding, &datum);
+    } catch (const std::exception&) {
+      ok = false;
+    }
+    std::string reason = "not a readable image (missing, corrupt or not an image file)";
+    if (ok && options.check_size) {
+      if (data_size == 0) {
+        data_size = datum.data().size();
+      } else if (datum.data().size() != data_size) {
+        ok = false;
+        reason = StrCat("its size (", datum.data().size(),
+                        " bytes) differs from the first image's (", data_size, " bytes)");
+      }
+    }
+    if (!ok) {
+      LOG(WARNING) << "Skipping '" << path << "': " << reason;
+      result.skipped.push_back(StrCat(path, ": ", reason));
+    } else {
+      datum.SerializeToString(&value);
+      txn->Put(db::FormatKey(static_cast<int64_t>(i), name), value);
+      ++result.written;
+      if (txn->pending() >= options.commit_every) txn->Commit();
+    }
+    if ((i + 1) % std::max<size_t>(options.progress_every, 1) == 0 &&
+        i + 1 < images.size()) {
+      report(i + 1);
+    }
+  }
+  txn->Commit();
+  report(images.size());
+  if (result.written == 0) {
+    Throw("None of the ", images.size(), " images could be read; '", db_path,
+          "' is empty.");
+  }
+  return result;
+}
+
+ConvertResult ConvertImageList(const std::string& root_folder, const std::string& list_file,
+                               const std::string& db_path, const ConvertOptions& options) {
+  ImageList images = ReadImageList(list_file);
+  if (images.empty()) Throw("The image list '", list_file, "' is empty.");
+  return ConvertImageSet(root_folder, std::move(images), db_path, options);
+}
+
+ConvertResult ConvertImageFolder(const std::string& folder, const std::string& db_path,
+                                 const ConvertOptions& options) {
+  std::vector<std::string> classes;
+  ImageList images = ListImageFolder(folder, &classes);
+  if (images.empty()) {
+    Throw("The class subfolders of '", folder, "' hold no files.");
+  }
+  std::string root = folder;
+  if (!root.empty() && root.back() != '/') root += '/';
+  ConvertResult result = ConvertImageSet(root, std::move(images), db_path, options);
+  result.class_names = classes;
+  result.labels_file = (fs::path(db_path) / kLabelsFileName).string();
+  std::string text;
+  for (const auto& name : classes) text += name + "\n";
+  WriteFileAtomically(text, result.labels_file);
+  return result;
+}
+
+}  // namespace crema

@@ -1,0 +1,111 @@
+#include "crema/layers/data_layer.hpp"
+
+#include "crema/data/datum.hpp"
+#include "crema/layer_registry.hpp"
+
+namespace crema {
+
+DataLayer::~DataLayer() {
+  // The thread reads through cursor_; stop it before members go away.
+  StopPrefetch();
+}
+
+void DataLayer::DataLayerSetUp(const std::vector<Blob*>& bottom,
+                               const std::vector<Blob*>& top) {
+  const DataParameter& param = layer_param_.data_param();
+  const std::string& source = param.source();
+  if (source.empty()) Fail("data_param.source is empty; give the path of an LMDB.");
+  const int batch_size = static_cast<int>(param.batch_size());
+  if (batch_size <= 0) Fail("data_param.batch_size must be positive.");
+  // LevelDB is Caffe's default backend but not built into crema; a prototxt
+  // that does not name a backend reads LMDB.
+  if (param.has_backend() && param.backend() != DataParameter::LMDB) {
+    Fail("data_param.backend LEVELDB is not supported for '", source,
+         "'; convert the data to LMDB (backend: LMDB).");
+  }
+  try {
+    db_ = db::OpenDB("lmdb", source, db::Mode::READ);
+    cursor_ = db_->NewCursor();
+  } catch (const Error& e) {
+    Fail("cannot open data source '", source, "': ", e.what());
+  }
+  if (!cursor_->valid()) Fail("data source '", source, "' holds no records.");
+
+  if (param.rand_skip() > 0) {
+    const uint32_t skip = Crema::rng()() % param.rand_skip();
+    LOG(INFO) << Describe() << ": skipping the first " << skip << " records";
+    for (uint32_t i = 0; i < skip; ++i) cursor_->Next();
+  }
+
+  // Shape the tops from the first record, and transform it once (with the
+  // engine's state put back) so size and mean problems show up here.
+  const std::string key = cursor_->key();
+  Datum datum = CurrentDatum();
+  std::vector<int> shape;
+  try {
+    shape = transformer_->InferBlobShape(datum);
+    Blob trial(shape);
+    const std::string rng = transformer_->SaveState();
+    transformer_->Transform(datum, &trial);
+    transformer_->RestoreState(rng);
+  } catch (const Error& e) {
+    FailAt(key, WithoutOwner(e));
+  }
+  shape[0] = batch_size;
+  top[0]->Reshape(shape);
+  LOG(INFO) << Describe() << ": output data size " << top[0]->shape_string();
+  if (output_labels_) top[1]->Reshape(std::vector<int>{batch_size});
+}
+
+Datum DataLayer::CurrentDatum() const {
+  Datum datum;
+  if (!datum.ParseFromString(cursor_->value())) {
+    FailAt(cursor_->key(), "the value is not a Datum message.");
+  }
+  return datum;
+}
+
+void DataLayer::LoadBatch(Batch* batch) {
+  const int batch_size = static_cast<int>(layer_param_.data_param().batch_size());
+  Blob one;
+  float* labels = nullptr;
+  for (int item = 0; item < batch_size; ++item) {
+    const std::string key = cursor_->key();
+    Datum datum = CurrentDatum();
+    try {
+      if (item == 0) {
+        // As in Caffe, each batch takes its shape from its first record.
+        const std::vector<int> item_shape = transformer_->InferBlobShape(datum);
+        std::vector<int> batch_shape = item_shape;
+        batch_shape[0] = batch_size;
+        batch->data_.Reshape(batch_shape);
+        one.Reshape(item_shape);
+        if (output_labels_) {
+          batch->label_.Reshape(std::vector<int>{batch_size});
+          labels = batch->label_.mutable_cpu_data();
+        }
+      }
+      transformer_->Transform(datum, &one);
+    } catch (const Error& e) {
+      FailAt(key, WithoutOwner(e));
+    }
+    std::copy(one.cpu_data(), one.cpu_data() + one.count(),
+              batch->data_.mutable_cpu_data() + batch->data_.offset(item));
+    if (output_labels_) labels[item] = static_cast<float>(datum.label());
+    cursor_->Next();
+  }
+}
+
+std::string DataLayer::ReaderState() const { return PackState(cursor_->key()); }
+
+void DataLayer::RestoreReaderState(const std::string& state) {
+  const std::string key = UnpackState(state);
+  if (!cursor_->Seek(key)) {
+    Fail("cannot resume reading '", layer_param_.data_param().source(),
+         "': it holds no record with the saved key '", key, "'.");
+  }
+}
+
+CREMA_REGISTER_LAYER("Data", DataLayer);
+
+}  // namespace crema

@@ -1,0 +1,84 @@
+// Converts images into an LMDB of Datums for the Data layer.
+//   convert_imageset [FLAGS] ROOTFOLDER/ LISTFILE DB_NAME   (Caffe's list mode)
+//   convert_imageset [FLAGS] IMAGE_FOLDER DB_NAME           (one subfolder per class)
+#include <gflags/gflags.h>
+#include <glog/logging.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "crema/common.hpp"
+#include "crema/data/image_set.hpp"
+
+DEFINE_bool(gray, false, "Store the images as 1-channel grayscale (else 3-channel BGR).");
+DEFINE_bool(shuffle, false, "Randomly shuffle the order of the images.");
+DEFINE_string(backend, "lmdb", "The database backend (only lmdb is built in).");
+DEFINE_int32(resize_width, 0, "Resize images to this width (with --resize_height).");
+DEFINE_int32(resize_height, 0, "Resize images to this height (with --resize_width).");
+DEFINE_bool(check_size, false,
+            "Skip images whose data size differs from the first image's.");
+DEFINE_bool(encoded, false, "Store the images compressed (JPEG/PNG bytes).");
+DEFINE_string(encode_type, "",
+              "With --encoded: the format to store ('png', 'jpg'); empty keeps "
+              "each file's own format.");
+
+int main(int argc, char** argv) {
+  FLAGS_logtostderr = 1;
+  google::InitGoogleLogging(argv[0]);
+  gflags::SetUsageMessage(
+      "Converts a set of images to an LMDB of Datums for the Data layer.\n"
+      "Usage:\n"
+      "    convert_imageset [FLAGS] ROOTFOLDER/ LISTFILE DB_NAME\n"
+      "        LISTFILE lines are 'relative/path label'; images are read from\n"
+      "        ROOTFOLDER/relative/path.\n"
+      "    convert_imageset [FLAGS] IMAGE_FOLDER DB_NAME\n"
+      "        Each subfolder of IMAGE_FOLDER is a class; labels 0, 1, ... follow\n"
+      "        the sorted class names, which are written one per line (line i =\n"
+      "        label i) to DB_NAME/labels.txt, inside the database folder.\n"
+      "Files that are not readable images are skipped with a warning naming them.");
+  gflags::ParseCommandLineFlags(&argc, &argv, true);
+  if (argc != 3 && argc != 4) {
+    gflags::ShowUsageWithFlagsRestrict(argv[0], "tools/convert_imageset");
+    return 1;
+  }
+
+  crema::ConvertOptions options;
+  options.gray = FLAGS_gray;
+  options.shuffle = FLAGS_shuffle;
+  options.backend = FLAGS_backend;
+  options.resize_width = FLAGS_resize_width;
+  options.resize_height = FLAGS_resize_height;
+  options.check_size = FLAGS_check_size;
+  options.encoded = FLAGS_encoded;
+  options.encode_type = FLAGS_encode_type;
+  options.progress = [](const crema::ConvertProgress& p) {
+    std::printf("Processed %zu/%zu files (%zu written, %zu skipped), %.0f images/s, "
+                "%.1f s left\n",
+                p.done, p.total, p.written, p.skipped, p.images_per_second,
+                p.seconds_left);
+    std::fflush(stdout);
+  };
+
+  try {
+    crema::ConvertResult result;
+    std::string db_name;
+    if (argc == 4) {
+      db_name = argv[3];
+      result = crema::ConvertImageList(argv[1], argv[2], db_name, options);
+    } else {
+      db_name = argv[2];
+      result = crema::ConvertImageFolder(argv[1], db_name, options);
+    }
+    std::printf("Done: %zu images written to %s, %zu skipped.\n", result.written,
+                db_name.c_str(), result.skipped.size());
+    for (const auto& skipped : result.skipped) std::printf("  skipped %s\n", skipped.c_str());
+    if (!result.labels_file.empty()) {
+      std::printf("%zu classes; labels written to %s\n", result.class_names.size(),
+                  result.labels_file.c_str());
+    }
+  } catch (const crema::Error& e) {
+    std::cerr << "convert_imageset: " << e.what() << std::endl;
+    return 1;
+  }
+  return 0;
+}

@@ -57,8 +57,8 @@ SolverAction SignalHandler::CheckForSignals() const {
     g_got_sigint = 0;
     if (sigint_effect_ != SolverAction::NONE) {
       LOG(INFO) << "Signal received (SIGINT/SIGTERM): "
-                << (sigint_effect_ == SolverAction::STOP ? "stopping" : "snapshotting")
-                << " at the end of this iteration.";
+                << (sigint_effect_ == SolverAction::STOP ? "snapshotting, then stopping."
+                                                       : "snapshotting.");
     }
     return sigint_effect_;
   }
@@ -66,8 +66,8 @@ SolverAction SignalHandler::CheckForSignals() const {
     g_got_sighup = 0;
     if (sighup_effect_ != SolverAction::NONE) {
       LOG(INFO) << "Signal received (SIGHUP): "
-                << (sighup_effect_ == SolverAction::STOP ? "stopping" : "snapshotting")
-                << " at the end of this iteration.";
+                << (sighup_effect_ == SolverAction::STOP ? "snapshotting, then stopping."
+                                                       : "snapshotting.");
     }
     return sighup_effect_;
   }

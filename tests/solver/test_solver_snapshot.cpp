@@ -242,3 +242,31 @@ TEST(SolverActionTest, SigtermStopsAndNoneIgnores) {
 }  // namespace
 }  // namespace testing
 }  // namespace crema
+
+namespace crema {
+namespace testing {
+namespace {
+
+SolverParameter ConstSolver(int average_loss, bool debug_info) {
+  return ParseText<SolverParameter>(StrCat(
+      "net_param { ", TinyNetText(2, 3, 2), " } base_lr: 0.05 lr_policy: 'fixed' ",
+      "momentum: 0.9 display: 1 max_iter: 10 snapshot_after_train: false random_seed: 5 ",
+      "average_loss: ", average_loss, " debug_info: ", debug_info ? "true" : "false"));
+}
+
+TEST(SolverLoopTest, AverageLossSmoothsOverTheLastIterations) {
+  auto single = CreateSolver(ConstSolver(1, false));
+  std::vector<float> losses;
+  for (int i = 0; i < 5; ++i) {
+    single->Step(1);
+    losses.push_back(single->smoothed_loss());
+  }
+  auto smoothed = CreateSolver(ConstSolver(3, true));  // debug_info logs, same numbers
+  smoothed->Step(5);
+  EXPECT_NEAR(smoothed->smoothed_loss(), (losses[2] + losses[3] + losses[4]) / 3, 1e-6);
+  EXPECT_NE(losses[4], losses[3]);
+}
+
+}  // namespace
+}  // namespace testing
+}  // namespace crema

@@ -102,7 +102,7 @@ class Solver {
   void CheckSnapshotWritePermissions() const;
   void Test(int test_net_id);
   void UpdateSmoothedLoss(float loss, int start_iter, int average_loss);
-  void DisplayTrainOutputs(float loss);
+  void DisplayTrainOutputs();
   SolverAction GetRequestedAction() const {
     return action_function_ ? action_function_() : SolverAction::NONE;
   }

@@ -355,7 +355,7 @@ void Solver::Step(int iters) {
     loss /= param_.iter_size();
     UpdateSmoothedLoss(loss, start_iter, param_.average_loss());
     if (display) {
-      DisplayTrainOutputs(loss);
+      DisplayTrainOutputs();
       const double elapsed = std::chrono::duration<double>(
                                  std::chrono::steady_clock::now() - display_timer_).count();
       const int done = iter_ - display_last_iter_;
@@ -394,7 +394,7 @@ void Solver::Step(int iters) {
   }
 }
 
-void Solver::DisplayTrainOutputs(float /*loss*/) {
+void Solver::DisplayTrainOutputs() {
   LOG(INFO) << "Iteration " << iter_ << ", loss = " << smoothed_loss_;
   const std::vector<Blob*>& result = net_->output_blobs();
   int score_index = 0;

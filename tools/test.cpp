@@ -1,0 +1,126 @@
+// test: scores a trained net (Caffe's `caffe test`): runs it forward
+// --iterations times and logs the mean of every output.
+#include <gflags/gflags.h>
+#include <glog/logging.h>
+
+#include <cstring>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "crema/common.hpp"
+#include "crema/io/proto_io.hpp"
+#include "crema/net.hpp"
+#include "crema/net_score.hpp"
+
+DEFINE_string(model, "", "The net prototxt (required).");
+DEFINE_string(weights, "", "Comma-separated .caffemodel files with the trained weights (required).");
+DEFINE_int32(iterations, 50, "The number of batches to score.");
+DEFINE_string(phase, "TEST", "The net's phase: TEST or TRAIN.");
+DEFINE_string(stage, "", "Comma-separated stages of the net (NetState).");
+DEFINE_int32(level, 0, "The net's level (NetState).");
+DEFINE_string(gpu, "", "GPU ids (not supported by this build).");
+
+namespace {
+
+const char kUsage[] =
+    "test: scores a trained net, averaging every output over the batches.\n"
+    "\n"
+    "Usage:\n"
+    "  test --model=train_val.prototxt --weights=w.caffemodel [--iterations=50]\n"
+    "\n"
+    "Flags:\n"
+    "  --model=FILE           the net prototxt (required)\n"
+    "  --weights=A[,B...]     .caffemodel files to copy weights from (required)\n"
+    "  --iterations=N         batches to score (default 50)\n"
+    "  --phase=P              TEST (default) or TRAIN\n"
+    "  --stage=S1[,S2...]     stages of the net\n"
+    "  --level=N              level of the net\n"
+    "  --gpu=IDS              not supported by this build (CPU only)\n";
+
+std::vector<std::string> SplitCommas(const std::string& text) {
+  std::vector<std::string> parts;
+  std::stringstream stream(text);
+  std::string part;
+  while (std::getline(stream, part, ',')) {
+    if (!part.empty()) parts.push_back(part);
+  }
+  return parts;
+}
+
+bool WantsHelp(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-help") ||
+        !std::strcmp(argv[i], "-h")) {
+      return true;
+    }
+  }
+  return false;
+}
+
+int Test() {
+  if (FLAGS_model.empty()) crema::Throw("Give the net to score with --model=FILE.");
+  if (FLAGS_weights.empty()) {
+    crema::Throw("Give the trained weights with --weights=FILE.caffemodel.");
+  }
+  if (!FLAGS_gpu.empty()) {
+    crema::Throw("This build of crema has no GPU support; run without --gpu.");
+  }
+  if (FLAGS_iterations <= 0) {
+    crema::Throw("--iterations is ", FLAGS_iterations, "; give a positive number.");
+  }
+  crema::Phase phase;
+  if (FLAGS_phase == "TEST") {
+    phase = crema::TEST;
+  } else if (FLAGS_phase == "TRAIN") {
+    phase = crema::TRAIN;
+  } else {
+    crema::Throw("Unknown --phase '", FLAGS_phase, "'; use TEST or TRAIN.");
+  }
+  if (!crema::FileExists(FLAGS_model)) {
+    crema::Throw("The model file '", FLAGS_model, "' does not exist.");
+  }
+  crema::Net net(FLAGS_model, phase, FLAGS_level, SplitCommas(FLAGS_stage));
+  for (const std::string& file : SplitCommas(FLAGS_weights)) {
+    if (!crema::FileExists(file)) crema::Throw("The weights file '", file, "' does not exist.");
+    net.CopyTrainedLayersFrom(file);
+  }
+  LOG(INFO) << "Running for " << FLAGS_iterations << " iterations.";
+  crema::ScoreOptions options;
+  options.log_batches = true;
+  const crema::NetScores scores = crema::ScoreNet(&net, FLAGS_iterations, options);
+  LOG(INFO) << "Loss: " << scores.mean_loss;
+  for (size_t i = 0; i < scores.means.size(); ++i) {
+    LOG(INFO) << crema::FormatScore(scores.names[i], scores.means[i],
+                                    scores.loss_weights[i]);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (WantsHelp(argc, argv)) {
+    std::cout << kUsage;
+    return 0;
+  }
+  FLAGS_logtostderr = 1;
+  gflags::SetUsageMessage(kUsage);
+  gflags::ParseCommandLineFlags(&argc, &argv, true);
+  if (!FLAGS_log_dir.empty()) {
+    FLAGS_logtostderr = 0;
+    FLAGS_alsologtostderr = 1;
+  }
+  google::InitGoogleLogging(argv[0]);
+  if (argc > 1) {
+    std::cerr << "Unexpected argument '" << argv[1] << "'; see test --help.\n";
+    return 1;
+  }
+  try {
+    return Test();
+  } catch (const crema::Error& e) {
+    std::cerr << e.what() << std::endl;
+    return 1;
+  }
+}

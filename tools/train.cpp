@@ -1,0 +1,138 @@
+// train: trains a net as a solver prototxt describes (Caffe's `caffe train`).
+#include <gflags/gflags.h>
+#include <glog/logging.h>
+
+#include <cstring>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "crema/common.hpp"
+#include "crema/signal_handler.hpp"
+#include "crema/solver.hpp"
+
+DEFINE_string(solver, "", "The solver prototxt (required).");
+DEFINE_string(weights, "",
+              "Comma-separated .caffemodel files whose weights (matched by layer "
+              "name) initialize the nets before training: fine-tuning.");
+DEFINE_string(snapshot, "", "A .solverstate to resume training from.");
+DEFINE_int32(iterations, -1, "Train to this iteration instead of the solver's max_iter.");
+DEFINE_string(stage, "", "Comma-separated stages of the train net (NetState).");
+DEFINE_int32(level, 0, "The train net's level (NetState).");
+DEFINE_string(sigint_effect, "stop",
+              "What SIGINT and SIGTERM do: stop (snapshot, then exit), snapshot, none.");
+DEFINE_string(sighup_effect, "snapshot", "What SIGHUP does: stop, snapshot, none.");
+DEFINE_string(gpu, "", "GPU ids (not supported by this build).");
+
+namespace {
+
+const char kUsage[] =
+    "train: trains a net as a Caffe solver prototxt describes.\n"
+    "\n"
+    "Usage:\n"
+    "  train --solver=solver.prototxt [flags]\n"
+    "\n"
+    "Examples:\n"
+    "  train --solver=models/lenet/lenet_solver.prototxt\n"
+    "  train --solver=s.prototxt --weights=pretrained.caffemodel      # fine-tune\n"
+    "  train --solver=s.prototxt --snapshot=s_iter_5000.solverstate   # resume\n"
+    "\n"
+    "Flags:\n"
+    "  --solver=FILE          the solver prototxt (required)\n"
+    "  --weights=A[,B...]     .caffemodel files to copy weights from (by layer name)\n"
+    "  --snapshot=FILE        resume from a .solverstate (not with --weights)\n"
+    "  --iterations=N         train to iteration N instead of max_iter\n"
+    "  --stage=S1[,S2...]     stages of the train net\n"
+    "  --level=N              level of the train net\n"
+    "  --sigint_effect=E      on SIGINT/SIGTERM: stop (default: snapshot, then exit),\n"
+    "                         snapshot, or none\n"
+    "  --sighup_effect=E      on SIGHUP: snapshot (default), stop, or none\n"
+    "  --gpu=IDS              not supported by this build (CPU only)\n"
+    "\n"
+    "Logging goes to stderr (glog); --log_dir=DIR writes log files as well.\n";
+
+std::vector<std::string> SplitCommas(const std::string& text) {
+  std::vector<std::string> parts;
+  std::stringstream stream(text);
+  std::string part;
+  while (std::getline(stream, part, ',')) {
+    if (!part.empty()) parts.push_back(part);
+  }
+  return parts;
+}
+
+bool WantsHelp(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-help") ||
+        !std::strcmp(argv[i], "-h")) {
+      return true;
+    }
+  }
+  return false;
+}
+
+int Train() {
+  if (FLAGS_solver.empty()) {
+    crema::Throw("Give the solver prototxt with --solver=FILE (see --help).");
+  }
+  if (!FLAGS_gpu.empty()) {
+    crema::Throw("This build of crema has no GPU support; run without --gpu "
+                 "(training runs on the CPU).");
+  }
+  if (!FLAGS_snapshot.empty() && !FLAGS_weights.empty()) {
+    crema::Throw("Give --snapshot to resume training or --weights to fine-tune, "
+                 "not both.");
+  }
+  const crema::SolverAction sigint_effect = crema::ParseSolverAction(FLAGS_sigint_effect);
+  const crema::SolverAction sighup_effect = crema::ParseSolverAction(FLAGS_sighup_effect);
+
+  crema::SolverParameter param = crema::LoadSolverParameter(FLAGS_solver);
+  param.mutable_train_state()->set_level(FLAGS_level);
+  for (const std::string& stage : SplitCommas(FLAGS_stage)) {
+    param.mutable_train_state()->add_stage(stage);
+  }
+  if (FLAGS_iterations >= 0) param.set_max_iter(FLAGS_iterations);
+  if (!FLAGS_weights.empty()) {
+    param.clear_weights();
+    param.add_weights(FLAGS_weights);
+  }
+  if (param.has_solver_mode() && param.solver_mode() == crema::SolverParameter::GPU) {
+    LOG(INFO) << "The solver asks for GPU mode; this build trains on the CPU.";
+  }
+
+  crema::SignalHandler signal_handler(sigint_effect, sighup_effect);
+  std::unique_ptr<crema::Solver> solver = crema::CreateSolver(param);
+  solver->SetActionFunction(signal_handler.GetActionFunction());
+  if (!FLAGS_snapshot.empty()) LOG(INFO) << "Resuming from " << FLAGS_snapshot;
+  LOG(INFO) << "Starting Optimization";
+  solver->Solve(FLAGS_snapshot);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (WantsHelp(argc, argv)) {
+    std::cout << kUsage;
+    return 0;
+  }
+  FLAGS_logtostderr = 1;
+  gflags::SetUsageMessage(kUsage);
+  gflags::ParseCommandLineFlags(&argc, &argv, true);
+  if (!FLAGS_log_dir.empty()) {
+    FLAGS_logtostderr = 0;
+    FLAGS_alsologtostderr = 1;
+  }
+  google::InitGoogleLogging(argv[0]);
+  if (argc > 1) {
+    std::cerr << "Unexpected argument '" << argv[1] << "'; see train --help.\n";
+    return 1;
+  }
+  try {
+    return Train();
+  } catch (const crema::Error& e) {
+    std::cerr << e.what() << std::endl;
+    return 1;
+  }
+}

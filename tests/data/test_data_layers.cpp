@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "crema/common.hpp"
-#include "crema/data/stateful.hpp"
+#include "crema/stateful.hpp"
 #include "crema/io/proto_io.hpp"
 #include "crema/layer_registry.hpp"
 #include "crema/layers/memory_data_layer.hpp"
@@ -86,8 +86,8 @@ TEST(DataLayerTest, SaveAndRestoreStateRepositionExactly) {
   for (int i = 0; i < 4; ++i) a->Forward({}, tops_a.vec());
   // Let the thread run ahead; the state must not depend on it.
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  const std::string state = dynamic_cast<Stateful*>(a.get())->SaveState();
-  EXPECT_EQ(state, dynamic_cast<Stateful*>(a.get())->SaveState());
+  const std::string state = dynamic_cast<StatefulLayer*>(a.get())->SaveState();
+  EXPECT_EQ(state, dynamic_cast<StatefulLayer*>(a.get())->SaveState());
   std::vector<float> expected;
   for (int i = 0; i < 5; ++i) {
     a->Forward({}, tops_a.vec());
@@ -100,7 +100,7 @@ TEST(DataLayerTest, SaveAndRestoreStateRepositionExactly) {
   Tops tops_b;
   auto b = MakeLayer(text, &tops_b);
   b->Forward({}, tops_b.vec());
-  dynamic_cast<Stateful*>(b.get())->RestoreState(state);
+  dynamic_cast<StatefulLayer*>(b.get())->RestoreState(state);
   std::vector<float> got;
   for (int i = 0; i < 5; ++i) {
     b->Forward({}, tops_b.vec());
@@ -110,7 +110,7 @@ TEST(DataLayerTest, SaveAndRestoreStateRepositionExactly) {
   EXPECT_EQ(got, expected);
   // Next label after 4 batches of 3 from 7 records: record 12 % 7 = 5.
   EXPECT_EQ(expected[12], 5.f);
-  EXPECT_THROW(dynamic_cast<Stateful*>(b.get())->RestoreState("garbage"), Error);
+  EXPECT_THROW(dynamic_cast<StatefulLayer*>(b.get())->RestoreState("garbage"), Error);
   b->Forward({}, tops_b.vec());  // still usable after a failed restore
 }
 
@@ -210,7 +210,7 @@ TEST(ImageDataLayerTest, ReadsListInOrderAndShuffles) {
   }
   Tops shuffled;
   auto shuffler = MakeLayer(base + "shuffle: true }", &shuffled);
-  const std::string state = dynamic_cast<Stateful*>(shuffler.get())->SaveState();
+  const std::string state = dynamic_cast<StatefulLayer*>(shuffler.get())->SaveState();
   std::vector<std::vector<float>> epochs;
   for (int epoch = 0; epoch < 3; ++epoch) {
     shuffler->Forward({}, shuffled.vec());
@@ -221,7 +221,7 @@ TEST(ImageDataLayerTest, ReadsListInOrderAndShuffles) {
     EXPECT_EQ(sorted, (std::vector<float>{0, 1, 2, 3, 4}));  // a permutation
     epochs.push_back(labels);
   }
-  dynamic_cast<Stateful*>(shuffler.get())->RestoreState(state);
+  dynamic_cast<StatefulLayer*>(shuffler.get())->RestoreState(state);
   for (int epoch = 0; epoch < 3; ++epoch) {
     shuffler->Forward({}, shuffled.vec());
     EXPECT_EQ(std::vector<float>(shuffled.label.cpu_data(), shuffled.label.cpu_data() + 5),

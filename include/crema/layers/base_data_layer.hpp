@@ -13,7 +13,7 @@
 
 #include "crema/data/blocking_queue.hpp"
 #include "crema/data/data_transformer.hpp"
-#include "crema/data/stateful.hpp"
+#include "crema/stateful.hpp"
 #include "crema/layer.hpp"
 
 namespace crema {
@@ -57,7 +57,7 @@ struct Batch {
   std::exception_ptr error_;
 };
 
-class BasePrefetchingDataLayer : public BaseDataLayer, public Stateful {
+class BasePrefetchingDataLayer : public BaseDataLayer, public StatefulLayer {
  public:
   explicit BasePrefetchingDataLayer(const LayerParameter& param);
   ~BasePrefetchingDataLayer() override;

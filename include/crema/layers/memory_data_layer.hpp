@@ -9,12 +9,12 @@
 
 #include <vector>
 
-#include "crema/data/stateful.hpp"
+#include "crema/stateful.hpp"
 #include "crema/layers/base_data_layer.hpp"
 
 namespace crema {
 
-class MemoryDataLayer : public BaseDataLayer, public Stateful {
+class MemoryDataLayer : public BaseDataLayer, public StatefulLayer {
  public:
   explicit MemoryDataLayer(const LayerParameter& param) : BaseDataLayer(param) {}
   void DataLayerSetUp(const std::vector<Blob*>& bottom,

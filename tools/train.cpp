@@ -96,6 +96,9 @@ int Train() {
   if (!FLAGS_weights.empty()) {
     param.clear_weights();
     param.add_weights(FLAGS_weights);
+  } else if (!FLAGS_snapshot.empty()) {
+    // A resumed run takes its weights from the snapshot, not the solver file.
+    param.clear_weights();
   }
   if (param.has_solver_mode() && param.solver_mode() == crema::SolverParameter::GPU) {
     LOG(INFO) << "The solver asks for GPU mode; this build trains on the CPU.";

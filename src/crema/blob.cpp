@@ -22,7 +22,11 @@ void Blob::Reshape(const std::vector<int>& shape) {
   }
   shape_ = shape;
   count_ = static_cast<int>(count);
-  if (static_cast<size_t>(count_) > capacity_ || !data_) {
+  // Grow when this blob's own capacity, or a buffer it shares with another
+  // blob, is too small.
+  const size_t bytes = static_cast<size_t>(count_) * sizeof(float);
+  if (static_cast<size_t>(count_) > capacity_ || !data_ || data_->size() < bytes ||
+      diff_->size() < bytes) {
     capacity_ = count_;
     data_ = std::make_shared<SyncedMemory>(capacity_ * sizeof(float));
     diff_ = std::make_shared<SyncedMemory>(capacity_ * sizeof(float));

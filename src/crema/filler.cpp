@@ -103,7 +103,7 @@ class BilinearFiller : public Filler {
     float* data = blob->mutable_cpu_data();
     const int width = blob->width();
     const int f = static_cast<int>(std::ceil(width / 2.));
-    const float c = (2 * f - 1 - f % 2) / (2.f * f);
+    const float c = (width - 1) / (2.f * f);
     for (int i = 0; i < blob->count(); ++i) {
       const float x = i % width;
       const float y = (i / width) % blob->height();
@@ -116,6 +116,13 @@ class BilinearFiller : public Filler {
 
 std::unique_ptr<Filler> GetFiller(const FillerParameter& param) {
   const std::string& type = param.type();
+  if (type == "gaussian" && !(param.std() > 0)) {
+    Throw("The gaussian filler needs std > 0; got ", param.std(), ".");
+  }
+  if (type == "uniform" && !(param.min() <= param.max())) {
+    Throw("The uniform filler needs min <= max; got min ", param.min(),
+          " and max ", param.max(), ".");
+  }
   if (type == "constant") return std::make_unique<ConstantFiller>(param);
   if (type == "uniform") return std::make_unique<UniformFiller>(param);
   if (type == "gaussian") return std::make_unique<GaussianFiller>(param);

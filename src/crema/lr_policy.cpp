@@ -45,7 +45,10 @@ float LearningRate(const SolverParameter& param, int iter, int* current_step) {
     rate = base_lr * std::pow(gamma, iter);
   } else if (policy == "inv") {
     RequireNonNegativeGamma(param);
-    rate = base_lr * std::pow(1.0 + gamma * iter, -static_cast<double>(param.power()));
+    // Caffe evaluates inv, poly and sigmoid in float; so does crema, to
+    // reproduce its learning rates bit for bit.
+    const float g = param.gamma();
+    rate = param.base_lr() * std::pow(1.f + g * iter, -param.power());
   } else if (policy == "multistep") {
     // Advances at most one step per call, as Caffe does.
     if (*current_step < param.stepvalue_size() &&
@@ -59,10 +62,14 @@ float LearningRate(const SolverParameter& param, int iter, int* current_step) {
       Throw("lr_policy 'poly' needs a positive max_iter, but the solver's "
             "max_iter is ", param.max_iter(), ".");
     }
-    rate = base_lr * std::pow(1.0 - static_cast<double>(iter) / param.max_iter(),
-                              static_cast<double>(param.power()));
+    rate = param.base_lr() *
+           std::pow(1.f - static_cast<float>(iter) / static_cast<float>(param.max_iter()),
+                    param.power());
   } else if (policy == "sigmoid") {
-    rate = base_lr / (1.0 + std::exp(-gamma * (static_cast<double>(iter) - param.stepsize())));
+    const float g = param.gamma();
+    rate = param.base_lr() *
+           (1.f / (1.f + std::exp(-g * (static_cast<float>(iter) -
+                                        static_cast<float>(param.stepsize())))));
   } else if (policy.empty()) {
     Throw("The solver sets no lr_policy; use one of ", kPolicies, ".");
   } else {

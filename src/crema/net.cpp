@@ -11,6 +11,13 @@
 namespace crema {
 namespace {
 
+// Caffe's shape rendering in log lines: "64 1 28 28 (50176)".
+std::string LogShape(const Blob& blob) {
+  std::string out;
+  for (int dim : blob.shape()) out += std::to_string(dim) + " ";
+  return out + "(" + std::to_string(blob.count()) + ")";
+}
+
 std::string JoinNames(const std::vector<std::string>& names) {
   std::string out;
   for (size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + names[i];
@@ -102,11 +109,11 @@ void Net::Init(const NetParameter& in_param) {
     if (has_layer(layer_param.name()) && !layer_param.name().empty()) {
       LOG(WARNING) << "Two layers are named '" << layer_param.name() << "'.";
     }
+    LOG(INFO) << "Creating Layer " << layer_param.name();
     layers_.push_back(LayerRegistry::Create(layer_param));
     Layer& layer = *layers_.back();
     layer_names_.push_back(layer_param.name());
-    layer_names_index_.emplace(layer_param.name(), layer_id);
-    LOG(INFO) << "Creating layer " << layer_param.name();
+    layer_names_index_[layer_param.name()] = layer_id;  // the last one wins, as in Caffe
 
     bool need_backward = false;
     for (int bottom_id = 0; bottom_id < layer_param.bottom_size(); ++bottom_id) {
@@ -131,6 +138,7 @@ void Net::Init(const NetParameter& in_param) {
       }
     }
 
+    LOG(INFO) << "Setting up " << layer_param.name();
     try {
       layer.SetUp(bottom_vecs_[layer_id], top_vecs_[layer_id]);
     } catch (const Error& e) {
@@ -144,12 +152,13 @@ void Net::Init(const NetParameter& in_param) {
         blob_loss_weights_.resize(blob_id + 1, 0.f);
       }
       blob_loss_weights_[blob_id] = layer.loss(top_id);
-      LOG(INFO) << "Top shape: " << top_vecs_[layer_id][top_id]->shape_string();
+      LOG(INFO) << "Top shape: " << LogShape(*top_vecs_[layer_id][top_id]);
       if (layer.loss(top_id) != 0.f) {
         LOG(INFO) << "    with loss weight " << layer.loss(top_id);
       }
       memory_used += top_vecs_[layer_id][top_id]->count();
     }
+    LOG(INFO) << "Memory required for data: " << memory_used * sizeof(float);
 
     // Parameters: lr_mult 0 means the layer does not learn that blob.
     const int param_size = layer_param.param_size();
@@ -186,7 +195,6 @@ void Net::Init(const NetParameter& in_param) {
   for (size_t i = 0; i < blob_names_.size(); ++i) blob_names_index_[blob_names_[i]] = i;
   ShareWeights();
   debug_info_ = param.debug_info();
-  LOG(INFO) << "Memory required for data: " << memory_used * sizeof(float);
   LOG(INFO) << "Network initialization done.";
 }
 
@@ -327,6 +335,8 @@ void Net::AppendParam(const NetParameter& param, int layer_id, int param_id) {
   const int owner_net_param_id = param_names_index_[param_name];
   param_owners_.push_back(owner_net_param_id);
   const auto& [owner_layer_id, owner_param_id] = param_layer_indices_[owner_net_param_id];
+  LOG(INFO) << "Sharing parameters '" << param_name << "' owned by layer '"
+            << layer_names_[owner_layer_id] << "', param index " << owner_param_id;
   const Blob& owner = *layers_[owner_layer_id]->blobs()[owner_param_id];
   const Blob& mine = *layers_[layer_id]->blobs()[param_id];
   const bool permissive = spec.share_mode() == ParamSpec::PERMISSIVE;
@@ -522,11 +532,12 @@ void Net::CopyTrainedLayersFrom(const std::string& path) {
 }
 
 void Net::ShareTrainedLayersWith(const Net& other) {
-  for (const auto& source_name : other.layer_names()) {
+  for (int i = 0; i < other.num_layers(); ++i) {
+    const std::string& source_name = other.layer_names()[i];
     auto it = layer_names_index_.find(source_name);
     if (it == layer_names_index_.end()) continue;
     auto& target_blobs = layers_[it->second]->blobs();
-    const auto& source_blobs = other.layer_by_name(source_name)->blobs();
+    const auto& source_blobs = other.layers()[i]->blobs();
     if (target_blobs.size() != source_blobs.size()) {
       Throw("Layer '", source_name, "' has ", source_blobs.size(),
             " parameter blobs in one net and ", target_blobs.size(), " in the other.");

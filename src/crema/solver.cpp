@@ -268,10 +268,13 @@ void Solver::LoadWeights(const std::string& files) {
   std::stringstream list(files);
   std::string file;
   while (std::getline(list, file, ',')) {
+    const size_t first = file.find_first_not_of(" \t\n");
+    const size_t last = file.find_last_not_of(" \t\n");
+    file = first == std::string::npos ? "" : file.substr(first, last - first + 1);
     if (file.empty()) continue;
     if (!FileExists(file)) Throw("The weights file '", file, "' does not exist.");
     NetParameter weights;
-    ReadNetParamsFromBinaryFile(file, &weights);
+    ReadNetParamsFromFile(file, &weights);
     LOG(INFO) << "Copying weights from " << file;
     net_->CopyTrainedLayersFrom(weights);
     for (auto& test_net : test_nets_) test_net->CopyTrainedLayersFrom(weights);

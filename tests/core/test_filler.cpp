@@ -110,13 +110,16 @@ TEST(FillerTest, BilinearKernel) {
   }
   Blob odd(1, 1, 3, 3);
   GetFiller(Param("type: 'bilinear'"))->Fill(&odd);
-  // f = 2, c = 0.75 for width 3 as well: 0.25, 0.75, 0.75.
-  EXPECT_NEAR(0.25f * 0.25f, odd.cpu_data()[0], 1e-6);
-  EXPECT_NEAR(0.75f * 0.75f, odd.cpu_data()[4], 1e-6);
+  // f = 2, c = 0.5 for width 3: the kernel is centred, 0.5, 1, 0.5.
+  EXPECT_NEAR(0.5f * 0.5f, odd.cpu_data()[0], 1e-6);
+  EXPECT_NEAR(1.f, odd.cpu_data()[4], 1e-6);
+  EXPECT_NEAR(0.5f, odd.cpu_data()[1], 1e-6);
 }
 
 TEST(FillerTest, UnknownTypeIsAnError) {
   EXPECT_THROW(GetFiller(Param("type: 'gausian'")), Error);
+  EXPECT_THROW(GetFiller(Param("type: 'gaussian' std: 0")), Error);
+  EXPECT_THROW(GetFiller(Param("type: 'uniform' min: 1 max: 0")), Error);
 }
 
 TEST(FillerTest, SeededRunsRepeat) {

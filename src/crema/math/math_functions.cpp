@@ -1,6 +1,7 @@
 #include "crema/math/math_functions.hpp"
 
 #include <cmath>
+#include <limits>
 #include <random>
 
 namespace crema {
@@ -96,7 +97,8 @@ void cpu_sign(int n, const float* a, float* y) {
 void rng_uniform(int n, float a, float b, float* r) {
   CHECK_LE(a, b);
   // The closed interval [a, b], as Caffe samples it.
-  std::uniform_real_distribution<float> dist(a, std::nextafter(b, b + 1.f));
+  std::uniform_real_distribution<float> dist(
+      a, std::nextafter(b, std::numeric_limits<float>::max()));
   for (int i = 0; i < n; ++i) r[i] = dist(Crema::rng());
 }
 

@@ -26,8 +26,9 @@ void AdamSolver::ComputeUpdateValue(int param_id, float rate) {
   float* v = history_[offset + param_id]->mutable_cpu_data();
   float* t_buf = temp_[param_id]->mutable_cpu_data();
   const int t = iter_ + 1;
-  const float correction = std::sqrt(1.f - std::pow(beta2, static_cast<float>(t))) /
-                           (1.f - std::pow(beta1, static_cast<float>(t)));
+  // pow(float, int) is evaluated in double, as in Caffe.
+  const float correction = std::sqrt(1.f - std::pow(static_cast<double>(beta2), t)) /
+                           (1.f - std::pow(static_cast<double>(beta1), t));
 
   cpu_axpby(count, 1.f - beta1, blob->cpu_diff(), beta1, m);
   cpu_mul(count, blob->cpu_diff(), blob->cpu_diff(), t_buf);

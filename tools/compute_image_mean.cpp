@@ -1,46 +1,37 @@
 // Computes the mean image of an LMDB of Datums.
 //   compute_image_mean [FLAGS] INPUT_DB [OUTPUT_FILE]
 #include <gflags/gflags.h>
-#include <glog/logging.h>
 
 #include <cstdio>
-#include <iostream>
 
-#include "crema/common.hpp"
 #include "crema/data/image_mean.hpp"
 #include "crema/io/proto_io.hpp"
+#include "crema/tool.hpp"
 
 DEFINE_string(backend, "lmdb", "The database backend (only lmdb is built in).");
 
 int main(int argc, char** argv) {
-  FLAGS_logtostderr = 1;
-  google::InitGoogleLogging(argv[0]);
-  gflags::SetUsageMessage(
+  return crema::RunTool(
+      argc, argv,
       "Computes the mean image of a database of Datums.\n"
       "Usage:\n"
       "    compute_image_mean [FLAGS] INPUT_DB [OUTPUT_FILE]\n"
       "OUTPUT_FILE (a BlobProto, e.g. mean.binaryproto) is the transform_param\n"
-      "mean_file of a Data layer; the per-channel means are printed as well.");
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
-  if (argc != 2 && argc != 3) {
-    gflags::ShowUsageWithFlagsRestrict(argv[0], "tools/compute_image_mean");
-    return 1;
-  }
-  try {
-    std::vector<float> channel_means;
-    const crema::BlobProto mean = crema::ComputeImageMean(argv[1], FLAGS_backend, &channel_means);
-    if (argc == 3) {
-      crema::WriteProtoToBinaryFile(mean, argv[2]);
-      std::printf("Mean of %d x %d x %d written to %s\n", mean.channels(), mean.height(),
-                  mean.width(), argv[2]);
-    }
-    std::printf("Number of channels: %zu\n", channel_means.size());
-    for (size_t c = 0; c < channel_means.size(); ++c) {
-      std::printf("mean_value channel [%zu]: %g\n", c, channel_means[c]);
-    }
-  } catch (const crema::Error& e) {
-    std::cerr << "compute_image_mean: " << e.what() << std::endl;
-    return 1;
-  }
-  return 0;
+      "mean_file of a Data layer; the per-channel means are printed as well.",
+      [](int argc, char** argv) {
+        crema::ExpectArgs(argc, 1, 2);
+        std::vector<float> channel_means;
+        const crema::BlobProto mean =
+            crema::ComputeImageMean(argv[1], FLAGS_backend, &channel_means);
+        if (argc == 3) {
+          crema::WriteProtoToBinaryFile(mean, argv[2]);
+          std::printf("Mean of %d x %d x %d written to %s\n", mean.channels(),
+                      mean.height(), mean.width(), argv[2]);
+        }
+        std::printf("Number of channels: %zu\n", channel_means.size());
+        for (size_t c = 0; c < channel_means.size(); ++c) {
+          std::printf("mean_value channel [%zu]: %g\n", c, channel_means[c]);
+        }
+        return 0;
+      });
 }

@@ -1,36 +1,16 @@
 // upgrade_net_proto_text IN OUT: rewrites a V0/V1 (or otherwise deprecated)
 // net prototxt in the current format.
-#include <gflags/gflags.h>
-#include <glog/logging.h>
-
-#include <iostream>
-
-#include "crema/common.hpp"
-#include "crema/io/proto_io.hpp"
 #include "crema/io/upgrade_proto.hpp"
+#include "crema/tool.hpp"
 
 int main(int argc, char** argv) {
-  FLAGS_logtostderr = 1;
-  gflags::SetUsageMessage(
+  return crema::RunTool(
+      argc, argv,
       "Upgrades a net prototxt written in an old Caffe format to the current one.\n"
-      "Usage: upgrade_net_proto_text IN.prototxt OUT.prototxt");
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
-  google::InitGoogleLogging(argv[0]);
-  if (argc != 3) {
-    std::cerr << gflags::ProgramUsage() << std::endl;
-    return 1;
-  }
-  try {
-    crema::NetParameter net;
-    crema::ReadProtoFromTextFile(argv[1], &net);
-    if (!crema::UpgradeNetAsNeeded(argv[1], &net)) {
-      LOG(INFO) << argv[1] << " is already in the current format; writing it unchanged.";
-    }
-    crema::WriteProtoToTextFile(net, argv[2]);
-    LOG(INFO) << "Wrote the upgraded net to " << argv[2];
-  } catch (const crema::Error& e) {
-    std::cerr << "upgrade_net_proto_text: " << e.what() << std::endl;
-    return 1;
-  }
-  return 0;
+      "Usage: upgrade_net_proto_text IN.prototxt OUT.prototxt",
+      [](int argc, char** argv) {
+        crema::ExpectArgs(argc, 2, 2);
+        crema::UpgradeNetFile(argv[1], argv[2], /*binary=*/false);
+        return 0;
+      });
 }

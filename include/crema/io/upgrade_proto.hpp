@@ -35,6 +35,11 @@ void ReadNetParamsFromBinaryFile(const std::string& path, NetParameter* param);
 void ReadNetParamsFromFile(const std::string& path, NetParameter* param);
 void ReadSolverParamsFromTextFile(const std::string& path, SolverParameter* param);
 
+// What the upgrade_* tools do: read `in`, upgrade it, write `out` (in the
+// same encoding), logging whether anything changed.
+void UpgradeNetFile(const std::string& in, const std::string& out, bool binary);
+void UpgradeSolverFile(const std::string& in, const std::string& out);
+
 // --- The individual checks and steps, in the order UpgradeNetAsNeeded ---
 // --- applies them. `source` names the file in messages.               ---
 

@@ -431,4 +431,32 @@ void ReadSolverParamsFromTextFile(const std::string& path, SolverParameter* para
   UpgradeSolverAsNeeded(path, param);
 }
 
+void UpgradeNetFile(const std::string& in, const std::string& out, bool binary) {
+  NetParameter net;
+  if (binary) {
+    ReadProtoFromBinaryFile(in, &net);
+  } else {
+    ReadProtoFromTextFile(in, &net);
+  }
+  if (!UpgradeNetAsNeeded(in, &net)) {
+    LOG(INFO) << in << " is already in the current format; writing it unchanged.";
+  }
+  if (binary) {
+    WriteProtoToBinaryFile(net, out);
+  } else {
+    WriteProtoToTextFile(net, out);
+  }
+  LOG(INFO) << "Wrote the upgraded net to " << out;
+}
+
+void UpgradeSolverFile(const std::string& in, const std::string& out) {
+  SolverParameter solver;
+  ReadProtoFromTextFile(in, &solver);
+  if (!UpgradeSolverAsNeeded(in, &solver)) {
+    LOG(INFO) << in << " is already in the current format; writing it unchanged.";
+  }
+  WriteProtoToTextFile(solver, out);
+  LOG(INFO) << "Wrote the upgraded solver to " << out;
+}
+
 }  // namespace crema

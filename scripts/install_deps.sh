@@ -12,6 +12,8 @@ PACKAGES=(
   zlib1g-dev
   libgtest-dev
   libopenblas-dev
+  libopenblas0-openmp
+  libdnnl-dev
 )
 
 missing=()

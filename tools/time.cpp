@@ -3,6 +3,9 @@
 #include <gflags/gflags.h>
 #include <glog/logging.h>
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iomanip>
@@ -10,6 +13,7 @@
 #include <sstream>
 
 #include "crema/io/upgrade_proto.hpp"
+#include "crema/layer_registry.hpp"
 #include "crema/net.hpp"
 #include "crema/tool.hpp"
 
@@ -19,6 +23,10 @@ DEFINE_string(phase, "TRAIN", "Net phase: TRAIN or TEST.");
 DEFINE_string(stage, "", "Comma-separated stages for the net state.");
 DEFINE_int32(level, 0, "Net state level.");
 DEFINE_bool(forward_only, false, "Time forward passes only.");
+DEFINE_string(engine, "",
+              "Run every layer that has it on this engine (CAFFE, DNNL); "
+              "layers without it keep the default.");
+DEFINE_int32(batch, 0, "Override the batch size of the net's Input layers.");
 
 namespace {
 
@@ -48,6 +56,36 @@ std::vector<std::string> Split(const std::string& s) {
   return parts;
 }
 
+// The LayerParameter field whose `engine` picks a layer type's engine.
+const char* EngineParamField(const std::string& type) {
+  if (type == "Convolution" || type == "Deconvolution") return "convolution_param";
+  if (type == "Pooling") return "pooling_param";
+  if (type == "ReLU") return "relu_param";
+  if (type == "LRN") return "lrn_param";
+  if (type == "InnerProduct") return "inner_product_param";
+  if (type == "Sigmoid") return "sigmoid_param";
+  if (type == "TanH") return "tanh_param";
+  if (type == "Softmax" || type == "SoftmaxWithLoss") return "softmax_param";
+  return nullptr;
+}
+
+void ForceEngine(const std::string& engine, crema::NetParameter* param) {
+  using google::protobuf::FieldDescriptor;
+  for (auto& layer : *param->mutable_layer()) {
+    const char* field_name = EngineParamField(layer.type());
+    const auto engines = crema::LayerRegistry::Engines(layer.type());
+    if (!field_name ||
+        std::find(engines.begin(), engines.end(), engine) == engines.end()) {
+      continue;
+    }
+    const FieldDescriptor* field = layer.GetDescriptor()->FindFieldByName(field_name);
+    google::protobuf::Message* sub = layer.GetReflection()->MutableMessage(&layer, field);
+    const FieldDescriptor* engine_field = sub->GetDescriptor()->FindFieldByName("engine");
+    const auto* value = engine_field->enum_type()->FindValueByName(engine);
+    if (value) sub->GetReflection()->SetEnum(sub, engine_field, value);
+  }
+}
+
 int Time(int argc, char** argv) {
   if (FLAGS_model.empty()) crema::Throw("--model is required (a net .prototxt).");
   if (FLAGS_iterations < 1) crema::Throw("--iterations must be at least 1.");
@@ -60,6 +98,21 @@ int Time(int argc, char** argv) {
   param.mutable_state()->set_phase(phase);
   param.mutable_state()->set_level(FLAGS_level);
   for (const auto& stage : Split(FLAGS_stage)) param.mutable_state()->add_stage(stage);
+  if (!FLAGS_engine.empty()) {
+    if (FLAGS_engine != "CAFFE" && FLAGS_engine != "DNNL") {
+      crema::Throw("--engine must be CAFFE or DNNL, not '", FLAGS_engine, "'.");
+    }
+    ForceEngine(FLAGS_engine, &param);
+  }
+  if (FLAGS_batch < 0) crema::Throw("--batch must be positive.");
+  if (FLAGS_batch > 0) {
+    for (auto& layer : *param.mutable_layer()) {
+      if (layer.type() != "Input") continue;
+      for (auto& shape : *layer.mutable_input_param()->mutable_shape()) {
+        if (shape.dim_size() > 0) shape.set_dim(0, FLAGS_batch);
+      }
+    }
+  }
   // Time backward even for deploy nets, which have no loss.
   param.set_force_backward(true);
   crema::Net net(param);
@@ -69,6 +122,25 @@ int Time(int argc, char** argv) {
   int batch = 1;
   for (const auto& blob : net.blobs()) {
     if (blob->num_axes() > 0) { batch = blob->shape(0); break; }
+  }
+
+  // Multiply-adds of convolutions and inner products, counted as 2 FLOPs:
+  // weights x output positions x images. Backward costs about twice this.
+  double forward_flops = 0;
+  for (int i = 0; i < net.num_layers(); ++i) {
+    const auto& layer = net.layers()[i];
+    const std::string type = layer->type();
+    if (layer->blobs().empty() || net.top_vecs()[i].empty()) continue;
+    const crema::Blob* weights = layer->blobs()[0].get();
+    const crema::Blob* top = net.top_vecs()[i][0];
+    if (type == "Convolution") {
+      forward_flops += 2.0 * weights->count() * top->count(2) * top->shape(0);
+    } else if (type == "Deconvolution") {
+      const crema::Blob* bottom = net.bottom_vecs()[i][0];
+      forward_flops += 2.0 * weights->count() * bottom->count(2) * bottom->shape(0);
+    } else if (type == "InnerProduct") {
+      forward_flops += 2.0 * weights->count() * (top->count() / weights->shape(0));
+    }
   }
 
   LOG(INFO) << "Performing Forward";
@@ -84,6 +156,7 @@ int Time(int argc, char** argv) {
   const int n = net.num_layers();
   std::vector<double> forward_ms(n, 0.0), backward_ms(n, 0.0);
   double forward_total = 0, backward_total = 0;
+  std::vector<double> iteration_ms;
   const auto total_start = Clock::now();
   LOG(INFO) << "*** Benchmark begins ***";
   LOG(INFO) << "Testing for " << FLAGS_iterations << " iterations.";
@@ -106,6 +179,7 @@ int Time(int argc, char** argv) {
       }
       backward_total += MsSince(start);
     }
+    iteration_ms.push_back(MsSince(iter_start));
     LOG(INFO) << "Iteration: " << it << " forward-backward time: "
               << MsSince(iter_start) << " ms.";
   }
@@ -134,6 +208,18 @@ int Time(int argc, char** argv) {
   std::printf("Average forward: %.3f ms, backward: %.3f ms, total: %.3f ms per iteration\n",
               forward_total / iters, backward_total / iters, per_iter);
   std::printf("Throughput: %.1f images/s\n", per_iter > 0 ? batch * 1000.0 / per_iter : 0.0);
+  std::sort(iteration_ms.begin(), iteration_ms.end());
+  const size_t mid = iteration_ms.size() / 2;
+  const double median = iteration_ms.size() % 2
+                            ? iteration_ms[mid]
+                            : (iteration_ms[mid - 1] + iteration_ms[mid]) / 2;
+  const double flops = forward_flops * (FLAGS_forward_only ? 1 : 3);
+  std::printf("Median iteration: %.3f ms\n", median);
+  std::printf("Compute: %.3f GFLOP per iteration, %.1f GFLOP/s at the median\n",
+              flops / 1e9, median > 0 ? flops / 1e6 / median : 0.0);
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  std::printf("Peak resident memory: %.1f MB\n", usage.ru_maxrss / 1024.0);
   return 0;
 }
 
@@ -142,6 +228,7 @@ int Time(int argc, char** argv) {
 int main(int argc, char** argv) {
   return crema::RunTool(argc, argv,
                         "Times a net's forward and backward passes.\n"
-                        "Usage: time --model=NET.prototxt [--iterations=50] [--phase=TRAIN]",
+                        "Usage: time --model=NET.prototxt [--iterations=50] [--phase=TRAIN]\n"
+                        "            [--engine=CAFFE|DNNL] [--batch=N]",
                         Time);
 }

@@ -55,6 +55,7 @@ std::string LayerRegistry::RequestedEngine(const LayerParameter& param) {
     return EngineName(param.softmax_param());
   }
   if (type == "LRN") return EngineName(param.lrn_param());
+  if (type == "InnerProduct") return EngineName(param.inner_product_param());
   if (type == "SPP") return EngineName(param.spp_param());
   return "";
 }

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# `make bench`: times the benchmark nets with crema's reference engine
+# (CAFFE) and the oneDNN engine (DNNL), and, when available, PyTorch
+# (Debian's python3-torch) and OpenCV's dnn module, all with the same number
+# of threads, and prints one table. Every figure is the median of
+# BENCH_ITERS (default 3) timed iterations after one warm-up.
+#
+# Usage: bench/run.sh BUILD_DIR      (env: OMP_NUM_THREADS, BENCH_ITERS,
+#                                     BENCH_NO_TORCH=1, BENCH_ONLY=regex)
+set -uo pipefail
+BUILD=${1:-build}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TIME_TOOL=$BUILD/tools/time
+ITERS=${BENCH_ITERS:-3}
+THREADS=${OMP_NUM_THREADS:-$(nproc)}
+export OMP_NUM_THREADS=$THREADS
+export GLOG_minloglevel=2
+ONLY=${BENCH_ONLY:-.}
+[ -x "$TIME_TOOL" ] || { echo "bench: $TIME_TOOL not built" >&2; exit 1; }
+
+PY=/usr/bin/python3
+HAVE_TORCH=0
+if [ "${BENCH_NO_TORCH:-0}" != 1 ]; then
+  if ! $PY -c 'import torch' 2>/dev/null; then
+    echo "bench: installing python3-torch for the PyTorch comparison" >&2
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+      --no-install-recommends python3-torch >/dev/null 2>&1 || true
+  fi
+  $PY -c 'import torch' 2>/dev/null && HAVE_TORCH=1
+fi
+OPENCV_BENCH=$BUILD/bench/opencv_dnn_bench
+
+# field NAME FILE: the number after "NAME" in a tool's output.
+field() { sed -n "s/^$1[^0-9]*\([0-9.]*\).*/\1/p" "$2" | head -1; }
+# Peak RSS in MB of a command (GNU time if present, else the tool's own).
+run_timed() {
+  local out=$1; shift
+  if [ -x /usr/bin/time ]; then
+    /usr/bin/time -f 'PEAKRSS %M' "$@" >"$out" 2>"$out.err"
+    sed -n 's/^PEAKRSS \([0-9]*\)/Peak resident memory: \1/p' "$out.err" |
+      awk '{printf "Peak resident memory: %.1f MB\n", $4 / 1024}' >>"$out"
+  else
+    "$@" >"$out" 2>"$out.err"
+  fi
+}
+
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+ROWS=()
+# name model batch mode(train|infer)
+CASES=(
+  "LeNet_b64_train lenet 64 train"
+  "AlexNet_b16_train alexnet 16 train"
+  "VGG16_b4_train vgg16 4 train"
+  "AlexNet_b1_infer alexnet 1 infer"
+  "VGG16_b1_infer vgg16 1 infer"
+)
+printf '%-18s %-9s %10s %10s %9s %9s %10s\n' work engine ms/iter images/s GFLOP/s vs_ref peak_MB
+for c in "${CASES[@]}"; do
+  read -r name model batch mode <<<"$c"
+  [[ $name =~ $ONLY ]] || continue
+  proto=$ROOT/models/$model/deploy.prototxt
+  flags=(--model="$proto" --batch="$batch" --iterations="$ITERS")
+  if [ "$mode" = infer ]; then flags+=(--phase=TEST --forward_only); fi
+  declare -A ms=() gflop=() rss=()
+  params=""
+  for engine in CAFFE DNNL; do
+    out=$TMP/$name.$engine
+    run_timed "$out" "$TIME_TOOL" "${flags[@]}" --engine=$engine
+    if ! grep -q "Median iteration" "$out"; then
+      echo "bench: $name with $engine failed:" >&2; tail -3 "$out.err" >&2; continue
+    fi
+    ms[$engine]=$(field "Median iteration" "$out")
+    gflop[$engine]=$(sed -n 's/^Compute: \([0-9.]*\) GFLOP.*/\1/p' "$out")
+    rss[$engine]=$(sed -n 's/^Peak resident memory: \([0-9.]*\).*/\1/p' "$out" | tail -1)
+    params=$(sed -n 's/^Learnable parameters: .*(\([0-9]*\))/\1/p' "$out")
+  done
+  if [ $HAVE_TORCH = 1 ]; then
+    out=$TMP/$name.torch
+    run_timed "$out" $PY "$ROOT/bench/torch_models.py" "$model" "$batch" "$mode" \
+      "$ITERS" "$THREADS" "$params"
+    if grep -q "Median iteration" "$out"; then
+      ms[PyTorch]=$(field "Median iteration" "$out")
+      gflop[PyTorch]=${gflop[CAFFE]:-0}
+      rss[PyTorch]=$(sed -n 's/^Peak resident memory: \([0-9.]*\).*/\1/p' "$out" | tail -1)
+      variant=$(sed -n 's/^Best variant: //p' "$out")
+    else
+      echo "bench: PyTorch $name failed:" >&2; tail -3 "$out.err" >&2
+    fi
+  fi
+  if [ "$model" = alexnet ] && [ "$mode" = infer ] && [ -x "$OPENCV_BENCH" ]; then
+    out=$TMP/$name.opencv
+    run_timed "$out" "$OPENCV_BENCH" "$proto" "$ITERS" "$THREADS"
+    if grep -q "Median iteration" "$out"; then
+      ms[OpenCV]=$(field "Median iteration" "$out")
+      gflop[OpenCV]=${gflop[CAFFE]:-0}
+      rss[OpenCV]=$(sed -n 's/^Peak resident memory: \([0-9.]*\).*/\1/p' "$out" | tail -1)
+    fi
+  fi
+  for engine in CAFFE DNNL PyTorch OpenCV; do
+    [ -n "${ms[$engine]:-}" ] || continue
+    label=$engine; [ "$engine" = CAFFE ] && label=crema-ref; [ "$engine" = DNNL ] && label=crema-DNNL
+    [ "$engine" = PyTorch ] && [ -n "${variant:-}" ] && [ "$mode" = infer ] && label="torch:$variant"
+    awk -v n="$name" -v e="$label" -v m="${ms[$engine]}" -v b="$batch" \
+        -v g="${gflop[$engine]:-0}" -v r="${ms[CAFFE]:-0}" -v rss="${rss[$engine]:-?}" \
+      'BEGIN { printf "%-18s %-9s %10.1f %10.1f %9.1f %8.2fx %10s\n", n, e, m,
+               b * 1000 / m, g * 1000 / m, (r > 0 ? r / m : 0), rss }'
+  done
+  if [ -n "${ms[DNNL]:-}" ]; then
+    for peer in PyTorch OpenCV; do
+      [ -n "${ms[$peer]:-}" ] || continue
+      awk -v n="$name" -v p="$peer" -v d="${ms[DNNL]}" -v t="${ms[$peer]}" \
+        'BEGIN { printf "%-18s speed of crema-DNNL / %s: %.2fx\n", n, p, t / d }'
+    done
+  fi
+  unset ms gflop rss; variant=""
+done
+echo "threads: $THREADS; iterations per median: $ITERS; vs_ref = reference ms / this ms"

@@ -1,0 +1,79 @@
+// Shared pieces of the oneDNN (DNNL) engine: the CPU engine and stream, plain
+// memory descriptors for Caffe's row-major blobs, and Converter, which moves
+// a tensor between a blob's plain layout and the layout a primitive prefers.
+//
+// oneDNN's model is "describe once, execute many times": layers build their
+// primitive descriptors and primitives when the shapes change (Reshape) and
+// only wrap the blobs' current pointers in memory objects per call.
+#ifndef CREMA_ENGINES_DNNL_DNNL_COMMON_HPP_
+#define CREMA_ENGINES_DNNL_DNNL_COMMON_HPP_
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <vector>
+
+namespace crema {
+namespace dnnl_engine {
+
+using tag = dnnl::memory::format_tag;
+using dims = dnnl::memory::dims;
+
+inline constexpr int kDnnlPriority = 10;  // above the reference (CAFFE, 0)
+
+dnnl::engine& CpuEngine();
+dnnl::stream& CpuStream();
+
+inline dims ToDims(const std::vector<int>& shape) {
+  return dims(shape.begin(), shape.end());
+}
+
+inline dnnl::memory::desc PlainDesc(const dims& d, tag t) {
+  return dnnl::memory::desc(d, dnnl::memory::data_type::f32, t);
+}
+inline dnnl::memory::desc AnyDesc(const dims& d) {
+  return dnnl::memory::desc(d, dnnl::memory::data_type::f32, tag::any);
+}
+
+// Wraps a blob's buffer (not owned) as a oneDNN memory.
+inline dnnl::memory Wrap(const dnnl::memory::desc& md, const float* ptr) {
+  return dnnl::memory(md, CpuEngine(), const_cast<float*>(ptr));
+}
+
+// One tensor as a blob holds it (plain) and as a primitive wants it. When
+// the two layouts agree the blob's memory is used directly; otherwise a
+// buffer in the wanted layout and the reorders both ways are kept.
+class Converter {
+ public:
+  void Init(const dnnl::memory::desc& plain, const dnnl::memory::desc& want);
+  bool same() const { return same_; }
+  const dnnl::memory::desc& want() const { return want_; }
+  // The values at ptr, in the wanted layout.
+  dnnl::memory In(const float* ptr);
+  // Where the primitive should write a result meant for ptr; call Out(ptr)
+  // after executing to bring it back.
+  dnnl::memory OutTarget(float* ptr);
+  void Out(float* ptr);
+
+ private:
+  dnnl::memory::desc plain_, want_;
+  bool same_ = true;
+  dnnl::memory buffer_;
+  dnnl::reorder to_want_, to_plain_;
+};
+
+// dst (plain, at ptr) += src (in src's layout): a reorder with a sum post-op,
+// so parameter gradients accumulate as Caffe's solvers expect.
+class Accumulator {
+ public:
+  void Init(const dnnl::memory::desc& src, const dnnl::memory::desc& plain_dst);
+  void Add(dnnl::memory& src, float* dst);
+
+ private:
+  dnnl::memory::desc dst_md_;
+  dnnl::reorder reorder_;
+};
+
+}  // namespace dnnl_engine
+}  // namespace crema
+
+#endif  // CREMA_ENGINES_DNNL_DNNL_COMMON_HPP_

@@ -1,0 +1,79 @@
+// LRN across channels on oneDNN. oneDNN's definition matches Caffe's:
+// y = x * (k + alpha / local_size * sum of x^2 over local_size channels)^-beta.
+// WITHIN_CHANNEL runs the reference.
+#include "crema/layer_registry.hpp"
+#include "crema/layers/lrn_layer.hpp"
+#include "dnnl_common.hpp"
+
+namespace crema {
+namespace dnnl_engine {
+namespace {
+
+class DnnlLRNLayer : public LRNLayer {
+ public:
+  explicit DnnlLRNLayer(const LayerParameter& param) : LRNLayer(param) {}
+
+  void Reshape(const std::vector<Blob*>& bottom,
+               const std::vector<Blob*>& top) override {
+    LRNLayer::Reshape(bottom, top);
+    const LRNParameter& p = layer_param_.lrn_param();
+    supported_ = p.norm_region() == LRNParameter::ACROSS_CHANNELS &&
+                 bottom[0]->count() > 0;
+    if (!supported_ || bottom[0]->shape() == built_shape_) return;
+    built_shape_ = bottom[0]->shape();
+    md_ = PlainDesc(ToDims(built_shape_), tag::nchw);
+    const auto alg = dnnl::algorithm::lrn_across_channels;
+    const int size = static_cast<int>(p.local_size());
+    dnnl::lrn_forward::desc fwd_desc(dnnl::prop_kind::forward_training, alg,
+                                     md_, size, p.alpha(), p.beta(), p.k());
+    dnnl::lrn_forward::primitive_desc fwd_pd(fwd_desc, CpuEngine());
+    fwd_ = dnnl::lrn_forward(fwd_pd);
+    workspace_ = fwd_pd.workspace_desc().get_size() > 0
+                     ? dnnl::memory(fwd_pd.workspace_desc(), CpuEngine())
+                     : dnnl::memory();
+    dnnl::lrn_backward::desc bwd_desc(alg, md_, md_, size, p.alpha(),
+                                      p.beta(), p.k());
+    bwd_ = dnnl::lrn_backward(
+        dnnl::lrn_backward::primitive_desc(bwd_desc, CpuEngine(), fwd_pd));
+  }
+
+ protected:
+  void Forward_cpu(const std::vector<Blob*>& bottom,
+                   const std::vector<Blob*>& top) override {
+    if (!supported_) return LRNLayer::Forward_cpu(bottom, top);
+    std::unordered_map<int, dnnl::memory> args = {
+        {DNNL_ARG_SRC, Wrap(md_, bottom[0]->cpu_data())},
+        {DNNL_ARG_DST, Wrap(md_, top[0]->mutable_cpu_data())}};
+    if (workspace_) args[DNNL_ARG_WORKSPACE] = workspace_;
+    fwd_.execute(CpuStream(), args);
+  }
+  void Backward_cpu(const std::vector<Blob*>& top,
+                    const std::vector<bool>& propagate_down,
+                    const std::vector<Blob*>& bottom) override {
+    if (!supported_) {
+      return LRNLayer::Backward_cpu(top, propagate_down, bottom);
+    }
+    if (!propagate_down[0]) return;
+    std::unordered_map<int, dnnl::memory> args = {
+        {DNNL_ARG_SRC, Wrap(md_, bottom[0]->cpu_data())},
+        {DNNL_ARG_DIFF_DST, Wrap(md_, top[0]->cpu_diff())},
+        {DNNL_ARG_DIFF_SRC, Wrap(md_, bottom[0]->mutable_cpu_diff())}};
+    if (workspace_) args[DNNL_ARG_WORKSPACE] = workspace_;
+    bwd_.execute(CpuStream(), args);
+  }
+
+ private:
+  bool supported_ = false;
+  std::vector<int> built_shape_;
+  dnnl::memory::desc md_;
+  dnnl::lrn_forward fwd_;
+  dnnl::lrn_backward bwd_;
+  dnnl::memory workspace_;
+};
+
+}  // namespace
+
+CREMA_REGISTER_LAYER_ENGINE("LRN", "DNNL", kDnnlPriority, DnnlLRNLayer);
+
+}  // namespace dnnl_engine
+}  // namespace crema

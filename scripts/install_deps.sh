@@ -12,6 +12,7 @@ PACKAGES=(
   zlib1g-dev
   libgtest-dev
   libopenblas-dev
+  libhdf5-dev
 )
 
 missing=()

@@ -205,7 +205,7 @@ void CheckRecurrentGradients(const std::string& type, int T, int N, int D,
     tops.push_back(hT.back().get());
   }
   auto layer = LayerRegistry::Create(RecurrentParam(type, H, expose));
-  GradientChecker checker(1e-2f, 1e-2f);
+  GradientChecker checker(1e-2f, 1e-3f);
   for (int b = 0; b < static_cast<int>(bottom.size()); ++b) {
     if (b == 1) continue;  // cont gets no gradient
     SCOPED_TRACE(type + " bottom " + std::to_string(b));

@@ -14,6 +14,7 @@ PACKAGES=(
   libopenblas-dev
   libopenblas0-openmp
   libdnnl-dev
+  libhdf5-dev
 )
 
 missing=()

@@ -371,7 +371,7 @@ TEST_F(PoolingLayerTest, Errors) {
   ExpectError(PoolParam("global_pooling: true pad: 1"), {1, 1, 5, 5},
               "only pad = 0 and stride = 1");
   ExpectError(PoolParam("pool: STOCHASTIC kernel_size: 3 pad: 1"), {1, 1, 5, 5},
-              "padding is implemented only for AVE and MAX");
+              "padding is implemented only for AVE, MAX and L2");
   ExpectError(PoolParam("kernel_h: 3"), {1, 1, 5, 5},
               "both kernel_h and kernel_w");
   ExpectError(PoolParam("stride: 1"), {1, 1, 5, 5}, "needs kernel_size");

@@ -3,6 +3,11 @@
 // group, axis), the learnable weight and bias, and the four im2col + GEMM
 // products both directions are made of.
 //
+// crema's per-side padding (pad_t/pad_b/pad_l/pad_r, 2-D only) replaces pad
+// on its side: pad_ holds the padding before each spatial axis, pad_end_
+// the padding after it, and 2 * pad in the output-size rules becomes their
+// sum.
+//
 // A convolution maps conv_in_channels to conv_out_channels; Deconvolution
 // runs it backwards (reverse_dimensions() == true), so its "conv input" is
 // its top and its "conv output" its bottom.
@@ -54,6 +59,7 @@ class BaseConvolutionLayer : public Layer {
 
   // Per spatial axis.
   std::vector<int> kernel_shape_, stride_, pad_, dilation_;
+  std::vector<int> pad_end_;  // padding after each spatial axis
   std::vector<int> output_shape_;  // the top's spatial shape
   std::vector<int> bottom_shape_;  // the whole bottom shape
   int num_spatial_axes_ = 0;

@@ -1,11 +1,14 @@
 // Pooling: reduces each kernel_h x kernel_w window of every channel to one
-// value: its maximum (MAX), its mean (AVE) or a value sampled in proportion
-// to its magnitude (STOCHASTIC; the probability-weighted mean in TEST).
-// global_pooling pools each whole plane to 1 x 1.
+// value: its maximum (MAX), its mean (AVE), a value sampled in proportion
+// to its magnitude (STOCHASTIC; the probability-weighted mean in TEST) or,
+// a crema addition, the square root of the sum of its squares (L2; padding
+// adds nothing to the sum). global_pooling pools each whole plane to 1 x 1.
 //
 // Output size (Caffe's rule): ceil((in + 2 * pad - kernel) / stride) + 1
 // (floor with round_mode FLOOR or ceil_mode false); with padding, a last
-// window that would start at or beyond in + pad is dropped.
+// window that would start at or beyond in + pad is dropped. With per-side
+// padding (pad_t/pad_b/pad_l/pad_r, a crema addition) 2 * pad becomes the
+// sum of both sides' pads and the bound in + pad uses the leading side.
 // MAX may write a second top: the argmax of each window as the float index
 // h * width + w within the input plane.
 #ifndef CREMA_LAYERS_POOLING_LAYER_HPP_
@@ -45,7 +48,7 @@ class PoolingLayer : public Layer {
     int hstart, hend, wstart, wend;
   };
   Window InputWindow(int ph, int pw) const;
-  // AVE's divisor: the window clipped to the padded bound (in + pad), so
+  // AVE's divisor: the window clipped to the padded bound (in + pad_end), so
   // padding inside the image's padded frame counts.
   int AveragePoolSize(int ph, int pw) const;
 
@@ -60,7 +63,8 @@ class PoolingLayer : public Layer {
   PoolingParameter::PoolMethod method_ = PoolingParameter::MAX;
   int kernel_h_ = 0, kernel_w_ = 0;
   int stride_h_ = 1, stride_w_ = 1;
-  int pad_h_ = 0, pad_w_ = 0;
+  int pad_h_ = 0, pad_w_ = 0;  // top and left
+  int pad_b_ = 0, pad_r_ = 0;  // bottom and right
   bool global_pooling_ = false;
   bool ceil_mode_ = true;
   int num_ = 0, channels_ = 0, height_ = 0, width_ = 0;

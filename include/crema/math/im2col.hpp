@@ -19,6 +19,13 @@ inline int ConvOutputSize(int in, int kernel, int pad, int stride,
   return (in + 2 * pad - kernel_extent) / stride + 1;
 }
 
+// The same with different padding before (pad) and after (pad_end) the input.
+inline int ConvOutputSize(int in, int kernel, int pad, int pad_end, int stride,
+                          int dilation) {
+  const int kernel_extent = dilation * (kernel - 1) + 1;
+  return (in + pad + pad_end - kernel_extent) / stride + 1;
+}
+
 // 2-D: data_im is channels x height x width.
 void im2col_cpu(const float* data_im, int channels, int height, int width,
                 int kernel_h, int kernel_w, int pad_h, int pad_w, int stride_h,
@@ -29,6 +36,17 @@ void im2col_cpu(const float* data_im, int channels, int height, int width,
 void col2im_cpu(const float* data_col, int channels, int height, int width,
                 int kernel_h, int kernel_w, int pad_h, int pad_w, int stride_h,
                 int stride_w, int dilation_h, int dilation_w, float* data_im);
+
+// 2-D with per-side padding: top, left, bottom, right (output size per axis
+// (in + pad_before + pad_after - extent) / stride + 1).
+void im2col_cpu(const float* data_im, int channels, int height, int width,
+                int kernel_h, int kernel_w, int pad_t, int pad_l, int pad_b,
+                int pad_r, int stride_h, int stride_w, int dilation_h,
+                int dilation_w, float* data_col);
+void col2im_cpu(const float* data_col, int channels, int height, int width,
+                int kernel_h, int kernel_w, int pad_t, int pad_l, int pad_b,
+                int pad_r, int stride_h, int stride_w, int dilation_h,
+                int dilation_w, float* data_im);
 
 // N-D: data_im is channels x im_shape[0] x ... x im_shape[num_spatial_axes-1];
 // kernel_shape, pad, stride and dilation hold one value per spatial axis.

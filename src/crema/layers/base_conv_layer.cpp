@@ -17,7 +17,8 @@ void BaseConvolutionLayer::LayerSetUp(const std::vector<Blob*>& bottom,
   // A 1x1 kernel with unit stride and no padding reads the input as it is.
   is_1x1_ = true;
   for (int i = 0; i < num_spatial_axes_; ++i) {
-    is_1x1_ &= kernel_shape_[i] == 1 && stride_[i] == 1 && pad_[i] == 0;
+    is_1x1_ &= kernel_shape_[i] == 1 && stride_[i] == 1 && pad_[i] == 0 &&
+               pad_end_[i] == 0;
   }
 
   channels_ = bottom[0]->shape(channel_axis_);
@@ -91,6 +92,19 @@ void BaseConvolutionLayer::ReadKernelGeometry(
               param.pad_h(), param.pad_w(), param.pad(), 0, true);
   dilation_ =
       read("dilation", "dilation", false, 0, 0, param.dilation(), 1, true);
+  pad_end_ = pad_;
+  const bool per_side = param.has_pad_t() || param.has_pad_b() ||
+                        param.has_pad_l() || param.has_pad_r();
+  if (per_side) {
+    if (axes != 2 || force_nd_im2col_) {
+      Fail("pad_t/pad_b/pad_l/pad_r need 2-D convolution without "
+           "force_nd_im2col; this one has ", axes, " spatial axes.");
+    }
+    if (param.has_pad_t()) pad_[0] = static_cast<int>(param.pad_t());
+    if (param.has_pad_l()) pad_[1] = static_cast<int>(param.pad_l());
+    if (param.has_pad_b()) pad_end_[0] = static_cast<int>(param.pad_b());
+    if (param.has_pad_r()) pad_end_[1] = static_cast<int>(param.pad_r());
+  }
   for (int i = 0; i < axes; ++i) {
     if (kernel_shape_[i] <= 0) Fail("kernel dimensions must be nonzero.");
     if (stride_[i] <= 0) Fail("stride dimensions must be nonzero.");
@@ -161,6 +175,7 @@ void BaseConvolutionLayer::Reshape(const std::vector<Blob*>& bottom,
       Fail("spatial axis ", i, " of the top would have size ", output_shape_[i],
            " for bottom ", bottom[0]->shape_string(), " (kernel ",
            kernel_shape_[i], ", dilation ", dilation_[i], ", pad ", pad_[i],
+           pad_end_[i] != pad_[i] ? StrCat(" + ", pad_end_[i]) : std::string(),
            ", stride ", stride_[i], "); it must be positive.");
     }
   }
@@ -195,8 +210,8 @@ void BaseConvolutionLayer::conv_im2col_cpu(const float* data, float* col_buff) {
   const std::vector<int>& im = conv_input_spatial_shape_;
   if (!force_nd_im2col_ && num_spatial_axes_ == 2) {
     im2col_cpu(data, conv_in_channels_, im[0], im[1], kernel_shape_[0],
-               kernel_shape_[1], pad_[0], pad_[1], stride_[0], stride_[1],
-               dilation_[0], dilation_[1], col_buff);
+               kernel_shape_[1], pad_[0], pad_[1], pad_end_[0], pad_end_[1],
+               stride_[0], stride_[1], dilation_[0], dilation_[1], col_buff);
   } else {
     im2col_nd_cpu(data, num_spatial_axes_, conv_in_channels_, im.data(),
                   kernel_shape_.data(), pad_.data(), stride_.data(),
@@ -208,8 +223,8 @@ void BaseConvolutionLayer::conv_col2im_cpu(const float* col_buff, float* data) {
   const std::vector<int>& im = conv_input_spatial_shape_;
   if (!force_nd_im2col_ && num_spatial_axes_ == 2) {
     col2im_cpu(col_buff, conv_in_channels_, im[0], im[1], kernel_shape_[0],
-               kernel_shape_[1], pad_[0], pad_[1], stride_[0], stride_[1],
-               dilation_[0], dilation_[1], data);
+               kernel_shape_[1], pad_[0], pad_[1], pad_end_[0], pad_end_[1],
+               stride_[0], stride_[1], dilation_[0], dilation_[1], data);
   } else {
     col2im_nd_cpu(col_buff, num_spatial_axes_, conv_in_channels_, im.data(),
                   kernel_shape_.data(), pad_.data(), stride_.data(),

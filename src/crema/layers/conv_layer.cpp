@@ -9,7 +9,8 @@ void ConvolutionLayer::compute_output_shape() {
   output_shape_.clear();
   for (int i = 0; i < num_spatial_axes_; ++i) {
     output_shape_.push_back(ConvOutputSize(input_shape(i), kernel_shape_[i],
-                                           pad_[i], stride_[i], dilation_[i]));
+                                           pad_[i], pad_end_[i], stride_[i],
+                                           dilation_[i]));
   }
 }
 

@@ -9,7 +9,7 @@ void DeconvolutionLayer::compute_output_shape() {
   for (int i = 0; i < num_spatial_axes_; ++i) {
     const int kernel_extent = dilation_[i] * (kernel_shape_[i] - 1) + 1;
     output_shape_.push_back(stride_[i] * (input_shape(i) - 1) + kernel_extent -
-                            2 * pad_[i]);
+                            pad_[i] - pad_end_[i]);
   }
 }
 

@@ -51,22 +51,33 @@ void PoolingLayer::LayerSetUp(const std::vector<Blob*>& bottom,
     Fail("kernel dimensions cannot be zero.");
   pad_h_ = static_cast<int>(p.has_pad_h() ? p.pad_h() : p.pad());
   pad_w_ = static_cast<int>(p.has_pad_w() ? p.pad_w() : p.pad());
+  // Per-side padding replaces the symmetric value on its side.
+  pad_b_ = p.has_pad_b() ? static_cast<int>(p.pad_b()) : pad_h_;
+  pad_r_ = p.has_pad_r() ? static_cast<int>(p.pad_r()) : pad_w_;
+  if (p.has_pad_t()) pad_h_ = static_cast<int>(p.pad_t());
+  if (p.has_pad_l()) pad_w_ = static_cast<int>(p.pad_l());
   stride_h_ = static_cast<int>(p.has_stride_h() ? p.stride_h() : p.stride());
   stride_w_ = static_cast<int>(p.has_stride_w() ? p.stride_w() : p.stride());
   if (stride_h_ <= 0 || stride_w_ <= 0) Fail("stride cannot be zero.");
-  if (global_pooling_ &&
-      (pad_h_ != 0 || pad_w_ != 0 || stride_h_ != 1 || stride_w_ != 1)) {
+  const bool any_pad = pad_h_ != 0 || pad_w_ != 0 || pad_b_ != 0 || pad_r_ != 0;
+  if (global_pooling_ && (any_pad || stride_h_ != 1 || stride_w_ != 1)) {
     Fail("with global_pooling only pad = 0 and stride = 1 are allowed.");
   }
-  if (pad_h_ != 0 || pad_w_ != 0) {
-    if (method_ != PoolingParameter::AVE && method_ != PoolingParameter::MAX) {
-      Fail("padding is implemented only for AVE and MAX pooling.");
+  if (any_pad) {
+    if (method_ == PoolingParameter::STOCHASTIC) {
+      Fail("padding is implemented only for AVE, MAX and L2 pooling.");
     }
-    if (pad_h_ >= kernel_h_ || pad_w_ >= kernel_w_) {
-      Fail("pad (", pad_h_, " x ", pad_w_,
-           ") must be smaller than the kernel (", kernel_h_, " x ", kernel_w_,
-           ").");
+    if (std::max(pad_h_, pad_b_) >= kernel_h_ ||
+        std::max(pad_w_, pad_r_) >= kernel_w_) {
+      Fail("pad (top ", pad_h_, ", bottom ", pad_b_, ", left ", pad_w_,
+           ", right ", pad_r_, ") must be smaller than the kernel (",
+           kernel_h_, " x ", kernel_w_, ").");
     }
+  }
+  if (method_ != PoolingParameter::MAX && method_ != PoolingParameter::AVE &&
+      method_ != PoolingParameter::STOCHASTIC &&
+      method_ != PoolingParameter::L2) {
+    Fail("unknown pool method ", static_cast<int>(method_), ".");
   }
   // ceil_mode, when given, overrides round_mode.
   ceil_mode_ = p.has_ceil_mode() ? p.ceil_mode()
@@ -75,9 +86,10 @@ void PoolingLayer::LayerSetUp(const std::vector<Blob*>& bottom,
 
 namespace {
 
-int PooledSize(int in, int kernel, int pad, int stride, bool ceil_mode,
-               bool any_pad) {
-  const float steps = static_cast<float>(in + 2 * pad - kernel) / stride;
+// pad: before the input; pad_end: after it.
+int PooledSize(int in, int kernel, int pad, int pad_end, int stride,
+               bool ceil_mode, bool any_pad) {
+  const float steps = static_cast<float>(in + pad + pad_end - kernel) / stride;
   int pooled =
       static_cast<int>(ceil_mode ? std::ceil(steps) : std::floor(steps)) + 1;
   // With padding, the last window must start inside the image or its
@@ -102,11 +114,11 @@ void PoolingLayer::Reshape(const std::vector<Blob*>& bottom,
     kernel_h_ = height_;
     kernel_w_ = width_;
   }
-  const bool any_pad = pad_h_ != 0 || pad_w_ != 0;
-  pooled_height_ =
-      PooledSize(height_, kernel_h_, pad_h_, stride_h_, ceil_mode_, any_pad);
-  pooled_width_ =
-      PooledSize(width_, kernel_w_, pad_w_, stride_w_, ceil_mode_, any_pad);
+  const bool any_pad = pad_h_ != 0 || pad_w_ != 0 || pad_b_ != 0 || pad_r_ != 0;
+  pooled_height_ = PooledSize(height_, kernel_h_, pad_h_, pad_b_, stride_h_,
+                              ceil_mode_, any_pad);
+  pooled_width_ = PooledSize(width_, kernel_w_, pad_w_, pad_r_, stride_w_,
+                             ceil_mode_, any_pad);
   if (pooled_height_ <= 0 || pooled_width_ <= 0) {
     Fail("the kernel (", kernel_h_, " x ", kernel_w_, ") with pad (", pad_h_,
          " x ", pad_w_, ") does not fit bottom ", bottom[0]->shape_string(),
@@ -130,8 +142,8 @@ PoolingLayer::Window PoolingLayer::InputWindow(int ph, int pw) const {
 int PoolingLayer::AveragePoolSize(int ph, int pw) const {
   const int hstart = ph * stride_h_ - pad_h_;
   const int wstart = pw * stride_w_ - pad_w_;
-  const int hend = std::min(hstart + kernel_h_, height_ + pad_h_);
-  const int wend = std::min(wstart + kernel_w_, width_ + pad_w_);
+  const int hend = std::min(hstart + kernel_h_, height_ + pad_b_);
+  const int wend = std::min(wstart + kernel_w_, width_ + pad_r_);
   return (hend - hstart) * (wend - wstart);
 }
 
@@ -142,6 +154,7 @@ void PoolingLayer::Forward_cpu(const std::vector<Blob*>& bottom,
       ForwardMax(*bottom[0], top);
       break;
     case PoolingParameter::AVE:
+    case PoolingParameter::L2:
       ForwardAve(*bottom[0], top[0]);
       break;
     case PoolingParameter::STOCHASTIC:
@@ -194,12 +207,21 @@ void PoolingLayer::ForwardAve(const Blob& bottom, Blob* top) {
     for (int ph = 0; ph < pooled_height_; ++ph) {
       for (int pw = 0; pw < pooled_width_; ++pw) {
         const Window win = InputWindow(ph, pw);
+        float* out = top_data + p * pooled_plane + ph * pooled_width_ + pw;
         float sum = 0.f;
+        if (method_ == PoolingParameter::L2) {
+          for (int h = win.hstart; h < win.hend; ++h) {
+            for (int w = win.wstart; w < win.wend; ++w) {
+              sum += in[h * width_ + w] * in[h * width_ + w];
+            }
+          }
+          *out = std::sqrt(sum);
+          continue;
+        }
         for (int h = win.hstart; h < win.hend; ++h) {
           for (int w = win.wstart; w < win.wend; ++w) sum += in[h * width_ + w];
         }
-        top_data[p * pooled_plane + ph * pooled_width_ + pw] =
-            sum / AveragePoolSize(ph, pw);
+        *out = sum / AveragePoolSize(ph, pw);
       }
     }
   }
@@ -293,11 +315,21 @@ void PoolingLayer::Backward_cpu(const std::vector<Blob*>& top,
   }
 }
 
-// AVE: every input of the window gets grad / pool size. STOCHASTIC (TEST):
-// d/dx_i of sum(x^2) / sum(x) is (2 x_i - y) / sum(x).
+// AVE: every input of the window gets grad / pool size. L2: d/dx_i of
+// sqrt(sum(x^2)) is x_i / y (0 where y is 0). STOCHASTIC (TEST): d/dx_i of
+// sum(x^2) / sum(x) is (2 x_i - y) / sum(x).
 void PoolingLayer::BackwardWindow(int ph, int pw, const float* in, float y,
                                   float grad, float* in_diff) const {
   const Window win = InputWindow(ph, pw);
+  if (method_ == PoolingParameter::L2) {
+    if (y <= 0.f) return;
+    for (int h = win.hstart; h < win.hend; ++h) {
+      for (int w = win.wstart; w < win.wend; ++w) {
+        in_diff[h * width_ + w] += grad * in[h * width_ + w] / y;
+      }
+    }
+    return;
+  }
   if (method_ == PoolingParameter::AVE) {
     const float share = grad / AveragePoolSize(ph, pw);
     for (int h = win.hstart; h < win.hend; ++h) {

@@ -11,16 +11,17 @@ namespace {
 // Visits every entry of the 2-D column buffer in order, calling
 // visit(col_index, im_index) where im_index is the image offset the entry
 // mirrors, or -1 when it lies in the zero padding. im2col and col2im are
-// both this walk, so each is exactly the adjoint of the other.
+// both this walk, so each is exactly the adjoint of the other. pad_h/pad_w
+// pad the top and left; pad_b/pad_r the bottom and right.
 template <typename Visit>
 void ForEachColumnEntry2D(int channels, int height, int width, int kernel_h,
-                          int kernel_w, int pad_h, int pad_w, int stride_h,
-                          int stride_w, int dilation_h, int dilation_w,
-                          Visit visit) {
+                          int kernel_w, int pad_h, int pad_w, int pad_b,
+                          int pad_r, int stride_h, int stride_w,
+                          int dilation_h, int dilation_w, Visit visit) {
   const int out_h =
-      ConvOutputSize(height, kernel_h, pad_h, stride_h, dilation_h);
+      ConvOutputSize(height, kernel_h, pad_h, pad_b, stride_h, dilation_h);
   const int out_w =
-      ConvOutputSize(width, kernel_w, pad_w, stride_w, dilation_w);
+      ConvOutputSize(width, kernel_w, pad_w, pad_r, stride_w, dilation_w);
   int col_index = 0;
   for (int c = 0; c < channels; ++c) {
     const int plane = c * height * width;
@@ -90,19 +91,37 @@ void ForEachColumnEntryND(int num_axes, int channels, const int* im_shape,
 void im2col_cpu(const float* data_im, int channels, int height, int width,
                 int kernel_h, int kernel_w, int pad_h, int pad_w, int stride_h,
                 int stride_w, int dilation_h, int dilation_w, float* data_col) {
+  im2col_cpu(data_im, channels, height, width, kernel_h, kernel_w, pad_h,
+             pad_w, pad_h, pad_w, stride_h, stride_w, dilation_h, dilation_w,
+             data_col);
+}
+
+void im2col_cpu(const float* data_im, int channels, int height, int width,
+                int kernel_h, int kernel_w, int pad_t, int pad_l, int pad_b,
+                int pad_r, int stride_h, int stride_w, int dilation_h,
+                int dilation_w, float* data_col) {
   ForEachColumnEntry2D(
-      channels, height, width, kernel_h, kernel_w, pad_h, pad_w, stride_h,
-      stride_w, dilation_h, dilation_w,
+      channels, height, width, kernel_h, kernel_w, pad_t, pad_l, pad_b, pad_r,
+      stride_h, stride_w, dilation_h, dilation_w,
       [&](int col, int im) { data_col[col] = im >= 0 ? data_im[im] : 0.f; });
 }
 
 void col2im_cpu(const float* data_col, int channels, int height, int width,
                 int kernel_h, int kernel_w, int pad_h, int pad_w, int stride_h,
                 int stride_w, int dilation_h, int dilation_w, float* data_im) {
+  col2im_cpu(data_col, channels, height, width, kernel_h, kernel_w, pad_h,
+             pad_w, pad_h, pad_w, stride_h, stride_w, dilation_h, dilation_w,
+             data_im);
+}
+
+void col2im_cpu(const float* data_col, int channels, int height, int width,
+                int kernel_h, int kernel_w, int pad_t, int pad_l, int pad_b,
+                int pad_r, int stride_h, int stride_w, int dilation_h,
+                int dilation_w, float* data_im) {
   cpu_zero(channels * height * width, data_im);
-  ForEachColumnEntry2D(channels, height, width, kernel_h, kernel_w, pad_h,
-                       pad_w, stride_h, stride_w, dilation_h, dilation_w,
-                       [&](int col, int im) {
+  ForEachColumnEntry2D(channels, height, width, kernel_h, kernel_w, pad_t,
+                       pad_l, pad_b, pad_r, stride_h, stride_w, dilation_h,
+                       dilation_w, [&](int col, int im) {
                          if (im >= 0) data_im[im] += data_col[col];
                        });
 }

@@ -1,0 +1,217 @@
+#include "crema/layers/hdf5_data_layer.hpp"
+
+#include <hdf5.h>
+
+#include <algorithm>
+#include <fstream>
+#include <numeric>
+#include <sstream>
+
+#include "crema/layer_registry.hpp"
+#include "crema/math/math_functions.hpp"
+
+namespace crema {
+namespace {
+
+// Silences HDF5's own error printing while alive: failures are reported
+// as crema::Error instead.
+class QuietHDF5 {
+ public:
+  QuietHDF5() {
+    H5Eget_auto2(H5E_DEFAULT, &func_, &data_);
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  }
+  ~QuietHDF5() { H5Eset_auto2(H5E_DEFAULT, func_, data_); }
+
+ private:
+  H5E_auto2_t func_ = nullptr;
+  void* data_ = nullptr;
+};
+
+bool FileExists(const std::string& path) { return std::ifstream(path).good(); }
+
+std::string Trim(const std::string& s) {
+  const size_t begin = s.find_first_not_of(" \t\r\n");
+  if (begin == std::string::npos) return "";
+  const size_t end = s.find_last_not_of(" \t\r\n");
+  return s.substr(begin, end - begin + 1);
+}
+
+}  // namespace
+
+void HDF5DataLayer::LayerSetUp(const std::vector<Blob*>& bottom,
+                               const std::vector<Blob*>& top) {
+  const HDF5DataParameter& param = layer_param_.hdf5_data_param();
+  if (static_cast<int>(top.size()) != layer_param_.top_size()) {
+    Fail("needs a named top per dataset to read.");
+  }
+  if (param.batch_size() == 0)
+    Fail("hdf5_data_param.batch_size must be positive.");
+  const std::string& source = param.source();
+  std::ifstream list(source);
+  if (!list)
+    Fail("cannot open the file list (hdf5_data_param.source) '", source, "'.");
+  const size_t slash = source.find_last_of('/');
+  const std::string folder =
+      slash == std::string::npos ? "" : source.substr(0, slash + 1);
+  file_names_.clear();
+  for (std::string line; std::getline(list, line);) {
+    std::string name = Trim(line);
+    if (name.empty()) continue;
+    if (name[0] != '/' && !FileExists(name) && FileExists(folder + name)) {
+      name = folder + name;
+    }
+    file_names_.push_back(name);
+  }
+  if (file_names_.empty())
+    Fail("the file list '", source, "' names no HDF5 files.");
+  LOG(INFO) << Describe() << ": " << file_names_.size() << " HDF5 file(s) in "
+            << source;
+
+  file_order_.resize(file_names_.size());
+  std::iota(file_order_.begin(), file_order_.end(), 0);
+  if (param.shuffle())
+    std::shuffle(file_order_.begin(), file_order_.end(), Crema::rng());
+  current_file_ = 0;
+  current_row_ = 0;
+  loaded_file_ = -1;
+  LoadCurrentFile();
+
+  const int batch_size = static_cast<int>(param.batch_size());
+  for (size_t i = 0; i < top.size(); ++i) {
+    std::vector<int> shape = data_[i]->shape();
+    shape[0] = batch_size;
+    top[i]->Reshape(shape);
+  }
+}
+
+void HDF5DataLayer::LoadCurrentFile() {
+  const int file = file_order_[current_file_];
+  const std::string& name = file_names_[file];
+  QuietHDF5 quiet;
+  const hid_t file_id = H5Fopen(name.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (file_id < 0) Fail("cannot open HDF5 file '", name, "'.");
+  const bool first_load = data_.empty();
+  data_.resize(layer_param_.top_size());
+  for (int i = 0; i < layer_param_.top_size(); ++i) {
+    const std::string& dataset = layer_param_.top(i);
+    const hid_t set = H5Dopen2(file_id, dataset.c_str(), H5P_DEFAULT);
+    if (set < 0) {
+      H5Fclose(file_id);
+      Fail("HDF5 file '", name, "' has no dataset '", dataset,
+           "' (each top reads the dataset of its name).");
+    }
+    const hid_t space = H5Dget_space(set);
+    const int rank = H5Sget_simple_extent_ndims(space);
+    std::vector<hsize_t> dims(std::max(rank, 0));
+    if (rank > 0) H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+    H5Sclose(space);
+    std::vector<int> shape(dims.begin(), dims.end());
+    const auto fail = [&](const std::string& why) {
+      H5Dclose(set);
+      H5Fclose(file_id);
+      Fail("dataset '", dataset, "' of '", name, "' ", why);
+    };
+    if (rank < 1) fail("has no axes; it needs at least one (rows).");
+    if (shape[0] <= 0) fail("has no rows.");
+    if (i > 0 && shape[0] != data_[0]->shape(0)) {
+      fail(StrCat("has ", shape[0], " rows but dataset '", layer_param_.top(0),
+                  "' has ", data_[0]->shape(0), "."));
+    }
+    if (!first_load) {
+      const std::vector<int>& before = data_[i]->shape();
+      if (!std::equal(shape.begin() + 1, shape.end(), before.begin() + 1,
+                      before.end())) {
+        fail(StrCat("has shape ", ShapeString(shape),
+                    " but the first file's has ", ShapeString(before),
+                    "; only the number of rows may differ."));
+      }
+    } else {
+      data_[i].reset(new Blob());
+    }
+    data_[i]->Reshape(shape);
+    if (H5Dread(set, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                data_[i]->mutable_cpu_data()) < 0) {
+      fail("could not be read as numbers.");
+    }
+    H5Dclose(set);
+  }
+  H5Fclose(file_id);
+  loaded_file_ = file;
+  row_order_.resize(data_[0]->shape(0));
+  std::iota(row_order_.begin(), row_order_.end(), 0);
+  if (layer_param_.hdf5_data_param().shuffle()) {
+    std::shuffle(row_order_.begin(), row_order_.end(), Crema::rng());
+  }
+  DLOG(INFO) << Describe() << ": read " << data_[0]->shape(0) << " rows from "
+             << name;
+}
+
+void HDF5DataLayer::Advance() {
+  if (++current_row_ < data_[0]->shape(0)) return;
+  const bool shuffle = layer_param_.hdf5_data_param().shuffle();
+  current_row_ = 0;
+  if (file_names_.size() > 1) {
+    if (++current_file_ == static_cast<int>(file_names_.size())) {
+      current_file_ = 0;
+      if (shuffle)
+        std::shuffle(file_order_.begin(), file_order_.end(), Crema::rng());
+    }
+    LoadCurrentFile();  // draws a new row order when shuffling
+  } else if (shuffle) {
+    std::shuffle(row_order_.begin(), row_order_.end(), Crema::rng());
+  }
+}
+
+void HDF5DataLayer::Forward_cpu(const std::vector<Blob*>& bottom,
+                                const std::vector<Blob*>& top) {
+  const int batch_size = top[0]->shape(0);
+  for (int b = 0; b < batch_size; ++b) {
+    for (size_t i = 0; i < top.size(); ++i) {
+      const int dim = data_[i]->count(1);
+      cpu_copy(dim, data_[i]->cpu_data() + row_order_[current_row_] * dim,
+               top[i]->mutable_cpu_data() + b * dim);
+    }
+    Advance();
+  }
+}
+
+// "file row n_files file_order... n_rows row_order...", as text.
+std::string HDF5DataLayer::SaveState() const {
+  std::ostringstream out;
+  out << current_file_ << ' ' << current_row_ << ' ' << file_order_.size();
+  for (int f : file_order_) out << ' ' << f;
+  out << ' ' << row_order_.size();
+  for (int r : row_order_) out << ' ' << r;
+  return out.str();
+}
+
+void HDF5DataLayer::RestoreState(const std::string& state) {
+  std::istringstream in(state);
+  int file = 0, row = 0;
+  size_t num_files = 0, num_rows = 0;
+  in >> file >> row >> num_files;
+  std::vector<int> files(num_files);
+  for (int& f : files) in >> f;
+  in >> num_rows;
+  std::vector<int> rows(num_rows);
+  for (int& r : rows) in >> r;
+  if (!in || num_files != file_names_.size() || file < 0 ||
+      file >= static_cast<int>(num_files)) {
+    Fail("the saved reader state does not fit this layer's file list.");
+  }
+  file_order_ = files;
+  current_file_ = file;
+  if (loaded_file_ != file_order_[current_file_]) LoadCurrentFile();
+  if (static_cast<int>(num_rows) != data_[0]->shape(0) || row < 0 ||
+      row >= static_cast<int>(num_rows)) {
+    Fail("the saved reader state does not fit file '",
+         file_names_[file_order_[current_file_]], "'.");
+  }
+  row_order_ = rows;
+  current_row_ = row;
+}
+
+CREMA_REGISTER_LAYER("HDF5Data", HDF5DataLayer);
+
+}  // namespace crema

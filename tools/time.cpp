@@ -117,8 +117,13 @@ int Time(int argc, char** argv) {
   param.set_force_backward(true);
   crema::Net net(param);
 
-  int64_t learnable = 0;
-  for (const crema::Blob* blob : net.learnable_params()) learnable += blob->count();
+  // Learnable: what the solver updates (lr_mult != 0). BatchNorm's running
+  // statistics and other fixed blobs are counted separately.
+  int64_t learnable = 0, fixed = 0;
+  for (size_t i = 0; i < net.learnable_params().size(); ++i) {
+    const int64_t n = net.learnable_params()[i]->count();
+    (net.params_lr()[i] != 0.f ? learnable : fixed) += n;
+  }
   int batch = 1;
   for (const auto& blob : net.blobs()) {
     if (blob->num_axes() > 0) { batch = blob->shape(0); break; }
@@ -205,6 +210,10 @@ int Time(int argc, char** argv) {
               FLAGS_phase.c_str(), n, batch);
   std::printf("Learnable parameters: %s (%lld)\n", Grouped(learnable).c_str(),
               static_cast<long long>(learnable));
+  if (fixed > 0) {
+    std::printf("Fixed parameter values (lr_mult 0, e.g. BatchNorm statistics): %s\n",
+                Grouped(fixed).c_str());
+  }
   std::printf("Average forward: %.3f ms, backward: %.3f ms, total: %.3f ms per iteration\n",
               forward_total / iters, backward_total / iters, per_iter);
   std::printf("Throughput: %.1f images/s\n", per_iter > 0 ? batch * 1000.0 / per_iter : 0.0);

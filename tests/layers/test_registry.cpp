@@ -89,19 +89,14 @@ const std::vector<std::string> kCaffeLayerTypes = {
     "WindowData",
 };
 
-// Types implemented on another branch that has not been merged yet. The
-// lead empties this list at merge time; the test below fails as a reminder
-// as soon as one of them is registered.
-const std::set<std::string> kBuiltOnAnotherBranch = {};
-
-// Types crema does not implement yet. Same rule: remove a type from here
-// when it lands.
+// BVLC Caffe types crema does not implement yet; the test below fails as a
+// reminder as soon as one of them is registered.
 const std::set<std::string> kNotImplementedYet = {
     "WindowData",
 };
 
 bool Pending(const std::string& type) {
-  return kBuiltOnAnotherBranch.count(type) > 0 || kNotImplementedYet.count(type) > 0;
+  return kNotImplementedYet.count(type) > 0;
 }
 
 // How far the registry test takes a type.
@@ -224,15 +219,11 @@ TEST(LayerRegistryTest, EveryCaffeLayerTypeIsRegistered) {
 }
 
 TEST(LayerRegistryTest, PendingListsAreUpToDate) {
-  for (const std::string& type : kBuiltOnAnotherBranch) {
-    EXPECT_FALSE(LayerRegistry::Has(type))
-        << "'" << type << "' is registered now: remove it from kBuiltOnAnotherBranch";
-  }
   for (const std::string& type : kNotImplementedYet) {
     EXPECT_FALSE(LayerRegistry::Has(type))
         << "'" << type << "' is registered now: remove it from kNotImplementedYet";
   }
-  for (const std::string& type : kBuiltOnAnotherBranch) {
+  for (const std::string& type : kNotImplementedYet) {
     EXPECT_EQ(1, std::count(kCaffeLayerTypes.begin(), kCaffeLayerTypes.end(), type)) << type;
   }
 }

@@ -1,0 +1,166 @@
+// Every net of the shared compatibility corpus (../shared/compat) builds into
+// a Net in the TEST phase, after any format upgrade, or fails with a clear
+// crema::Error: an unknown layer type, or (for nets of Caffe forks) a parse
+// error naming the file, line and unknown field.
+//
+// Data and ImageData layers would need the datasets their nets name. Before
+// building, each is replaced by an Input layer with the tops' shapes the
+// dataset would give (batch x C x H x W, crop_size or new_height/new_width
+// applied; MNIST 1 x 28 x 28, the siamese pairs 2 x 28 x 28, CIFAR-10
+// 3 x 32 x 32, ImageNet-style sets 3 x 256 x 256; labels of shape batch),
+// so the rest of the net is built and shape-checked as Caffe would.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "crema/common.hpp"
+#include "crema/io/upgrade_proto.hpp"
+#include "crema/net.hpp"
+#include "io/compat_corpus.hpp"
+
+namespace crema {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool Contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// C, H, W of the examples a data layer reading `source` would produce.
+std::vector<int> DatasetShape(const std::string& source) {
+  if (Contains(source, "siamese")) return {2, 28, 28};
+  if (Contains(source, "mnist")) return {1, 28, 28};
+  if (Contains(source, "cifar")) return {3, 32, 32};
+  return {3, 256, 256};
+}
+
+// Replaces Data and ImageData layers by Input layers of the same tops.
+void ReplaceDataLayers(NetParameter* net) {
+  for (LayerParameter& layer : *net->mutable_layer()) {
+    int batch = 0, height = 0, width = 0;
+    std::string source;
+    if (layer.type() == "Data") {
+      batch = static_cast<int>(layer.data_param().batch_size());
+      source = layer.data_param().source();
+    } else if (layer.type() == "ImageData") {
+      batch = static_cast<int>(layer.image_data_param().batch_size());
+      source = layer.image_data_param().source();
+      height = static_cast<int>(layer.image_data_param().new_height());
+      width = static_cast<int>(layer.image_data_param().new_width());
+    } else {
+      continue;
+    }
+    std::vector<int> shape = DatasetShape(source);
+    if (height > 0 && width > 0) {
+      shape[1] = height;
+      shape[2] = width;
+    }
+    if (layer.transform_param().crop_size() > 0) {
+      shape[1] = shape[2] = static_cast<int>(layer.transform_param().crop_size());
+    }
+    LayerParameter input;
+    input.set_name(layer.name());
+    input.set_type("Input");
+    *input.mutable_top() = layer.top();
+    *input.mutable_include() = layer.include();
+    *input.mutable_exclude() = layer.exclude();
+    BlobShape* data = input.mutable_input_param()->add_shape();
+    data->add_dim(std::max(batch, 1));
+    for (int dim : shape) data->add_dim(dim);
+    if (layer.top_size() > 1) {
+      input.mutable_input_param()->add_shape()->add_dim(std::max(batch, 1));
+    }
+    layer = input;
+  }
+}
+
+std::vector<std::string> NetFiles(const std::string& dir) {
+  std::vector<std::string> files;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_regular_file() && entry.path().extension() == ".prototxt" &&
+        !Contains(name, "solver")) {
+      files.push_back(entry.path().string());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// "built", "unknown layer type", "unknown field", or "error: ...".
+std::string TryBuild(const std::string& path) {
+  NetParameter param;
+  try {
+    ReadNetParamsFromTextFile(path, &param);
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    if (Contains(message, "no field named") || Contains(message, "has no value named")) {
+      return "unknown field: " + message;
+    }
+    return "error: " + message;
+  }
+  ReplaceDataLayers(&param);
+  param.mutable_state()->set_phase(TEST);
+  try {
+    Net net(param);
+    return "built";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    if (Contains(message, "Unknown layer type")) return "unknown layer type: " + message;
+    return "error: " + message;
+  }
+}
+
+TEST(CompatCorpusBuild, EveryNetBuildsOrFailsClearly) {
+  const std::string dir = testing::CompatCorpusDir();
+  if (dir.empty()) GTEST_SKIP() << testing::kNoCompatCorpus;
+  google::LogSeverity saved = FLAGS_minloglevel;
+  FLAGS_minloglevel = google::WARNING;  // the nets' build logs are long
+  std::map<std::string, int> tally;
+  std::map<std::string, std::string> outcome;
+  for (const std::string& path : NetFiles(dir)) {
+    const std::string result = TryBuild(path);
+    outcome[path] = result;
+    const std::string kind = result.substr(0, result.find(':'));
+    ++tally[kind];
+    std::cout << "[compat] " << fs::relative(path, dir).string() << ": "
+              << result.substr(0, 300) << "\n";
+    EXPECT_NE(kind, "error") << path << ": " << result;
+  }
+  FLAGS_minloglevel = saved;
+  for (const auto& [kind, count] : tally) std::cout << "[compat] " << kind << ": " << count << "\n";
+
+  // The nets that must build: LeNet, AlexNet, CaffeNet, GoogLeNet, CIFAR-10.
+  const std::vector<std::string> required = {
+      "caffe-prototxt/examples/mnist/lenet.prototxt",
+      "caffe-prototxt/examples/mnist/lenet_train_test.prototxt",
+      "caffe-prototxt/models/bvlc_alexnet/deploy.prototxt",
+      "caffe-prototxt/models/bvlc_alexnet/train_val.prototxt",
+      "caffe-prototxt/models/bvlc_reference_caffenet/deploy.prototxt",
+      "caffe-prototxt/models/bvlc_reference_caffenet/train_val.prototxt",
+      "caffe-prototxt/models/bvlc_googlenet/deploy.prototxt",
+      "caffe-prototxt/models/bvlc_googlenet/train_val.prototxt",
+      "caffe-prototxt/examples/cifar10/cifar10_quick.prototxt",
+      "caffe-prototxt/examples/cifar10/cifar10_quick_train_test.prototxt",
+      "caffe-prototxt/examples/cifar10/cifar10_full.prototxt",
+      "caffe-prototxt/examples/cifar10/cifar10_full_train_test.prototxt",
+      "caffe-prototxt/legacy/v1-2015-02-05/examples/mnist/lenet_train_test.prototxt",
+      "caffe-prototxt/legacy/v1-2015-02-05/examples/cifar10/cifar10_quick_train_test.prototxt",
+      "zoo-prototxt/vgg16/VGG_ILSVRC_16_layers_deploy.prototxt",
+  };
+  for (const std::string& relative : required) {
+    const std::string path = (fs::path(dir) / relative).string();
+    ASSERT_TRUE(outcome.count(path)) << "missing from the corpus: " << relative;
+    EXPECT_EQ(outcome[path], "built") << relative;
+  }
+  EXPECT_GT(tally["built"], 50);
+}
+
+}  // namespace
+}  // namespace crema

@@ -80,6 +80,19 @@ void ReplaceDataLayers(NetParameter* net) {
   }
 }
 
+// Random fillers of the big nets (VGG16, ResNet-152) take seconds; what is
+// checked here is the wiring, so weights are filled with constants.
+void UseConstantFillers(NetParameter* net) {
+  for (LayerParameter& layer : *net->mutable_layer()) {
+    if (layer.has_convolution_param()) {
+      layer.mutable_convolution_param()->mutable_weight_filler()->set_type("constant");
+    }
+    if (layer.has_inner_product_param()) {
+      layer.mutable_inner_product_param()->mutable_weight_filler()->set_type("constant");
+    }
+  }
+}
+
 std::vector<std::string> NetFiles(const std::string& dir) {
   std::vector<std::string> files;
   for (const auto& entry : fs::recursive_directory_iterator(dir)) {
@@ -106,6 +119,7 @@ std::string TryBuild(const std::string& path) {
     return "error: " + message;
   }
   ReplaceDataLayers(&param);
+  UseConstantFillers(&param);
   param.mutable_state()->set_phase(TEST);
   try {
     Net net(param);
@@ -160,6 +174,55 @@ TEST(CompatCorpusBuild, EveryNetBuildsOrFailsClearly) {
     EXPECT_EQ(outcome[path], "built") << relative;
   }
   EXPECT_GT(tally["built"], 50);
+}
+
+
+int64_t LearnableCount(const Net& net) {
+  int64_t total = 0;
+  for (const Blob* blob : net.learnable_params()) total += blob->count();
+  return total;
+}
+
+// The zoo's train_val nets (with their Data layers replaced as above) build
+// in both phases with the deploy nets' parameters, and the solvers parse.
+TEST(ZooTrainVal, BuildsAndMatchesDeploy) {
+  google::LogSeverity saved = FLAGS_minloglevel;
+  FLAGS_minloglevel = google::WARNING;
+  const std::string models = std::string(CREMA_SOURCE_DIR) + "/models/";
+  for (const char* model : {"alexnet", "caffenet", "vgg16"}) {
+    SCOPED_TRACE(model);
+    const std::string dir = models + model + "/";
+    NetParameter param;
+    ReadNetParamsFromTextFile(dir + "train_val.prototxt", &param);
+    ReplaceDataLayers(&param);
+    UseConstantFillers(&param);
+    Net deploy(dir + "deploy.prototxt", TEST);
+    for (Phase phase : {TRAIN, TEST}) {
+      NetParameter phased = param;
+      phased.mutable_state()->set_phase(phase);
+      // Full batches are large; one example checks the wiring.
+      for (LayerParameter& layer : *phased.mutable_layer()) {
+        if (layer.type() == "Input") {
+          for (BlobShape& shape : *layer.mutable_input_param()->mutable_shape()) {
+            shape.set_dim(0, 1);
+          }
+        }
+      }
+      Net net(phased);
+      EXPECT_EQ(LearnableCount(net), LearnableCount(deploy));
+      EXPECT_EQ(net.has_blob("accuracy_top5"), phase == TEST);
+    }
+    SolverParameter solver;
+    ReadSolverParamsFromTextFile(dir + "solver.prototxt", &solver);
+    EXPECT_EQ(solver.net(), "models/" + std::string(model) + "/train_val.prototxt");
+    EXPECT_EQ(solver.momentum(), 0.9f);
+    EXPECT_EQ(solver.weight_decay(), 0.0005f);
+    EXPECT_EQ(solver.base_lr(), 0.01f);
+  }
+  Net caffenet(models + "caffenet/deploy.prototxt", TEST);
+  EXPECT_EQ(LearnableCount(caffenet), 60965224);
+  EXPECT_EQ(caffenet.blob_by_name("norm2")->shape(), std::vector<int>({10, 256, 13, 13}));
+  FLAGS_minloglevel = saved;
 }
 
 }  // namespace

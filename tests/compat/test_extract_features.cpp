@@ -58,7 +58,7 @@ class ExtractFeaturesTest : public ::testing::Test {
     NetParameter weights;
     net.ToProto(&weights);
     WriteProtoToBinaryFile(weights, dir_ / "w.caffemodel");
-    const Layer& ip = *net.layer_by_name("ip");
+    Layer& ip = *net.layer_by_name("ip");
     w_.assign(ip.blobs()[0]->cpu_data(), ip.blobs()[0]->cpu_data() + 24);
     b_.assign(ip.blobs()[1]->cpu_data(), ip.blobs()[1]->cpu_data() + 4);
   }

@@ -8,7 +8,8 @@
 // dataset would give (batch x C x H x W, crop_size or new_height/new_width
 // applied; MNIST 1 x 28 x 28, the siamese pairs 2 x 28 x 28, CIFAR-10
 // 3 x 32 x 32, ImageNet-style sets 3 x 256 x 256; labels of shape batch),
-// so the rest of the net is built and shape-checked as Caffe would.
+// so the rest of the net is built and shape-checked as Caffe would. Weights
+// are filled with constants (the wiring is what is checked here).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -121,6 +122,16 @@ std::string TryBuild(const std::string& path) {
   ReplaceDataLayers(&param);
   UseConstantFillers(&param);
   param.mutable_state()->set_phase(TEST);
+  // Nets whose TEST data layers are chosen by stage (mnist_autoencoder:
+  // 'test-on-train', 'test-on-test') are built as their solver's first
+  // test_state does: with the first stage they name.
+  for (const LayerParameter& layer : param.layer()) {
+    for (const NetStateRule& rule : layer.include()) {
+      if (param.state().stage_size() == 0 && rule.phase() == TEST && rule.stage_size() > 0) {
+        param.mutable_state()->add_stage(rule.stage(0));
+      }
+    }
+  }
   try {
     Net net(param);
     return "built";

@@ -83,6 +83,8 @@ double RelativeError(const Blob& crema_blob, const cv::Mat& opencv_blob) {
   return max_ref > 0 ? max_diff / max_ref : max_diff;
 }
 
+// compared: crema blob names; each is read from the OpenCV layer of the same
+// name, or of the name after '=' ("ip1=relu1": an in-place ReLU's result).
 void CrossCheck(const std::string& prototxt, const std::vector<std::string>& compared,
                 const TempDir& dir) {
   Crema::set_random_seed(1701);
@@ -106,11 +108,17 @@ void CrossCheck(const std::string& prototxt, const std::vector<std::string>& com
   std::copy(input->cpu_data(), input->cpu_data() + input->count(), blob.ptr<float>());
   reference.setInput(blob);
   std::vector<cv::Mat> outputs;
-  std::vector<cv::String> names(compared.begin(), compared.end());
+  std::vector<cv::String> names;
+  std::vector<std::string> blobs;
+  for (const std::string& entry : compared) {
+    const size_t eq = entry.find('=');
+    blobs.push_back(entry.substr(0, eq));
+    names.push_back(eq == std::string::npos ? entry : entry.substr(eq + 1));
+  }
   reference.forward(outputs, names);
   ASSERT_EQ(outputs.size(), compared.size());
   for (size_t i = 0; i < compared.size(); ++i) {
-    const Blob& ours = *net.blob_by_name(compared[i]);
+    const Blob& ours = *net.blob_by_name(blobs[i]);
     const double error = RelativeError(ours, outputs[i]);
     std::cout << "[opencv] " << compared[i] << " " << ours.shape_string()
               << " relative error " << error << "\n";
@@ -125,7 +133,7 @@ TEST(OpenCVCrossCheck, LeNet) {
 #else
   TempDir dir;
   CrossCheck(std::string(CREMA_SOURCE_DIR) + "/models/lenet/deploy.prototxt",
-             {"conv1", "pool2", "ip1", "ip2", "prob"}, dir);
+             {"conv1", "pool2", "ip1=relu1", "ip2", "prob"}, dir);
 #endif
 }
 

@@ -1,0 +1,75 @@
+// extract_features: stores the values of chosen blobs for every example, with
+// Caffe's positional interface:
+//   extract_features WEIGHTS NET_PROTOTXT BLOB1[,BLOB2...] DB1[,DB2...]
+//                    NUM_MINI_BATCHES lmdb|npy [CPU]
+#include <gflags/gflags.h>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "crema/classifier.hpp"
+#include "crema/common.hpp"
+#include "crema/feature_extractor.hpp"
+#include "crema/io/proto_io.hpp"
+#include "crema/net.hpp"
+#include "crema/tool.hpp"
+
+namespace {
+
+const char kUsage[] =
+    "Runs a net (TEST phase) for NUM_MINI_BATCHES batches and stores the chosen\n"
+    "blobs of every example.\n"
+    "Usage:\n"
+    "  extract_features WEIGHTS NET_PROTOTXT BLOB1[,BLOB2...] DB1[,DB2...] \\\n"
+    "                   NUM_MINI_BATCHES lmdb|npy [CPU]\n"
+    "lmdb: DB_i is a new LMDB of Datums (float_data; channels/height/width = the\n"
+    "      blob's C/H/W) under keys \"%010d\" of the example index, as Caffe writes.\n"
+    "npy:  DB_i.npy holds an N x C x H x W float32 array (numpy.load reads it).";
+
+std::vector<std::string> Split(const std::string& text) {
+  std::vector<std::string> parts;
+  std::stringstream stream(text);
+  std::string part;
+  while (std::getline(stream, part, ',')) {
+    if (!part.empty()) parts.push_back(part);
+  }
+  return parts;
+}
+
+int Extract(int argc, char** argv) {
+  if (argc < 7 || argc > 9) {
+    crema::Throw("Expected 6 or 7 arguments, got ", argc - 1, ".\n", kUsage);
+  }
+  if (argc >= 8) {
+    const std::string mode = argv[7];
+    if (mode == "GPU") {
+      crema::Throw("This build of crema has no GPU support; give CPU (or nothing).");
+    }
+    if (mode != "CPU") crema::Throw("Unknown mode '", mode, "'; give CPU.");
+  }
+  const std::string weights = argv[1];
+  const std::string model = argv[2];
+  crema::FeatureExtractionOptions options;
+  options.blob_names = Split(argv[3]);
+  options.outputs = Split(argv[4]);
+  const std::string batches = argv[5];
+  try {
+    size_t used = 0;
+    options.num_mini_batches = std::stoi(batches, &used);
+    if (used != batches.size()) throw std::invalid_argument(batches);
+  } catch (const std::exception&) {
+    crema::Throw("NUM_MINI_BATCHES '", batches, "' is not a number.");
+  }
+  options.format = crema::ParseFeatureFormat(argv[6]);
+  if (!crema::FileExists(model)) crema::Throw("The net file '", model, "' does not exist.");
+  crema::Net net(model, crema::TEST);
+  crema::CopyWeightsChecked(&net, weights);
+  const crema::FeatureExtractionResult result = crema::ExtractFeatures(&net, options);
+  LOG(INFO) << "Successfully extracted the features of " << result.examples << " examples.";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return crema::RunTool(argc, argv, kUsage, Extract); }

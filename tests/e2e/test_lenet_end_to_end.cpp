@@ -19,6 +19,7 @@
 #include "crema/io/proto_io.hpp"
 #include "crema/net.hpp"
 #include "crema/solver.hpp"
+#include "crema/stateful.hpp"
 #include "e2e/e2e_util.hpp"
 #include "solver/solver_test_util.hpp"
 #include "support/test_util.hpp"
@@ -210,6 +211,75 @@ TEST(LeNetResumeTest, DataLayerWithCropAndMirrorResumesBitIdentically) {
   auto diverged = CreateSolver(CropMirrorSolver(dir.path(), "diverged", 2 * kHalf));
   diverged->Solve(dir / "caffe_like.solverstate");
   EXPECT_FALSE(BitIdentical(SolverFloats(*straight), SolverFloats(*diverged)));
+}
+
+// The reader states of every stateful layer of the test nets.
+std::vector<std::string> TestNetStates(Solver& solver) {
+  std::vector<std::string> states;
+  for (const auto& net : solver.test_nets()) {
+    for (const auto& layer : net->layers()) {
+      if (auto* stateful = dynamic_cast<StatefulLayer*>(layer.get())) {
+        states.push_back(stateful->SaveState());
+      }
+    }
+  }
+  return states;
+}
+
+// A stop that arrives in the middle of a test leaves a snapshot from which
+// the resumed run repeats that whole test and goes on exactly as an
+// uninterrupted run: the test readers are saved where the test began.
+TEST(LeNetResumeTest, StopDuringATestResumesTheTestFromItsStart) {
+  TempDir dir;
+  MakeDigitLmdbs(dir.path(), 3, 2);
+  SolverParameter param = CropMirrorSolver(dir.path(), "stopped", 12);
+  param.set_test_iter(0, 3);
+  auto stopped = CreateSolver(param);
+  int calls_at_4 = 0;
+  Solver* raw = stopped.get();
+  // At iteration 4: once after the update, then once before each test batch.
+  stopped->SetActionFunction([raw, &calls_at_4]() {
+    if (raw->iter() == 4 && ++calls_at_4 == 3) return SolverAction::STOP;
+    return SolverAction::NONE;
+  });
+  stopped->Solve();
+  ASSERT_TRUE(stopped->requested_early_exit());
+  ASSERT_EQ(stopped->iter(), 4);
+  ASSERT_TRUE(FileExists(dir / "stopped_iter_4.solverstate"));
+
+  SolverParameter resume_param = CropMirrorSolver(dir.path(), "resumed", 12);
+  resume_param.set_test_iter(0, 3);
+  auto resumed = CreateSolver(resume_param);
+  resumed->Solve(dir / "stopped_iter_4.solverstate");
+  SolverParameter straight3 = CropMirrorSolver(dir.path(), "straight3", 12);
+  straight3.set_test_iter(0, 3);
+  auto reference = CreateSolver(straight3);
+  reference->Solve();
+  EXPECT_TRUE(BitIdentical(SolverFloats(*reference), SolverFloats(*resumed)));
+  EXPECT_EQ(reference->test_scores(), resumed->test_scores());
+  EXPECT_TRUE(TestNetStates(*reference) == TestNetStates(*resumed));
+
+  // A snapshot taken in the middle of a test (SIGHUP) neither disturbs the
+  // run nor breaks resuming from it.
+  SolverParameter hup_param = CropMirrorSolver(dir.path(), "hup", 12);
+  hup_param.set_test_iter(0, 3);
+  auto hup = CreateSolver(hup_param);
+  int calls_at_8 = 0;
+  raw = hup.get();
+  hup->SetActionFunction([raw, &calls_at_8]() {
+    if (raw->iter() == 8 && ++calls_at_8 == 3) return SolverAction::SNAPSHOT;
+    return SolverAction::NONE;
+  });
+  hup->Solve();
+  EXPECT_TRUE(BitIdentical(SolverFloats(*reference), SolverFloats(*hup)));
+  ASSERT_TRUE(FileExists(dir / "hup_iter_8.solverstate"));
+  SolverParameter again_param = CropMirrorSolver(dir.path(), "again", 12);
+  again_param.set_test_iter(0, 3);
+  auto again = CreateSolver(again_param);
+  again->Solve(dir / "hup_iter_8.solverstate");
+  EXPECT_TRUE(BitIdentical(SolverFloats(*reference), SolverFloats(*again)));
+  EXPECT_EQ(reference->test_scores(), again->test_scores());
+  EXPECT_TRUE(TestNetStates(*reference) == TestNetStates(*again));
 }
 
 // ---- the .caffemodel format ----

@@ -54,7 +54,8 @@ step "Training LeNet ($SOLVER); full log in $OUT/lenet_digits_train.log"
 LOG="$OUT/lenet_digits_train.log"
 set +e
 "$TOOLS/train" --solver="$SOLVER" 2>&1 | tee "$LOG" \
-  | grep --line-buffered -E 'Iteration [0-9]+, (loss|Testing)|Test net output|Optimization|Snapshotting to binary proto file .*caffemodel|rror'
+  | grep --line-buffered -E 'Iteration [0-9]+, (loss|Testing)|Test net output|Optimization Done|Snapshotting to binary proto file .*caffemodel|rror' \
+  | sed -u -E 's/^[IWEF][0-9]{8} [0-9:.]+ +[0-9]+ [^]]+\] //'
 status=${PIPESTATUS[0]}
 set -e
 if [ "$status" -ne 0 ]; then

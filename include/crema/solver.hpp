@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -108,6 +109,8 @@ class Solver {
   }
   // The nets whose stateful layers go into the solverstate, with their labels.
   std::vector<std::pair<std::string, Net*>> LabeledNets() const;
+  // The states of the test nets' stateful layers, by (net label, layer).
+  std::map<std::pair<std::string, std::string>, std::string> TestNetStates() const;
   void SaveRunState(SolverState* state) const;
   void RestoreRunState(const SolverState& state, const std::string& state_file);
   void CheckHistoryFits(const SolverState& state, const std::string& state_file) const;
@@ -118,6 +121,10 @@ class Solver {
   std::vector<float> losses_;
   float smoothed_loss_ = 0;
   std::vector<std::vector<float>> test_scores_;
+  // While TestAll runs: the test nets' layer states from before it began.
+  // A snapshot taken during a test saves these, and a stopped test puts them
+  // back, so a resumed run repeats the whole test as an uninterrupted run.
+  std::map<std::pair<std::string, std::string>, std::string> test_start_states_;
   // For the speed / time-left line.
   std::chrono::steady_clock::time_point display_timer_;
   int display_last_iter_ = 0;

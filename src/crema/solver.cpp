@@ -427,9 +427,21 @@ void Solver::UpdateSmoothedLoss(float loss, int start_iter, int average_loss) {
 
 void Solver::TestAll() {
   test_scores_.resize(test_nets_.size());
+  test_start_states_ = TestNetStates();
   for (size_t id = 0; id < test_nets_.size() && !requested_early_exit_; ++id) {
     Test(static_cast<int>(id));
   }
+  if (requested_early_exit_) {
+    // A stopped test counts as not run: its readers go back to where it began.
+    for (const auto& [label, net] : LabeledNets()) {
+      for (int i = 0; i < net->num_layers(); ++i) {
+        auto it = test_start_states_.find({label, net->layer_names()[i]});
+        if (it == test_start_states_.end()) continue;
+        dynamic_cast<StatefulLayer&>(*net->layers()[i]).RestoreState(it->second);
+      }
+    }
+  }
+  test_start_states_.clear();
 }
 
 void Solver::Test(int test_net_id) {
@@ -492,6 +504,18 @@ std::vector<std::pair<std::string, Net*>> Solver::LabeledNets() const {
   return nets;
 }
 
+std::map<std::pair<std::string, std::string>, std::string> Solver::TestNetStates() const {
+  std::map<std::pair<std::string, std::string>, std::string> states;
+  for (const auto& [label, net] : LabeledNets()) {
+    if (net == net_.get()) continue;
+    for (int i = 0; i < net->num_layers(); ++i) {
+      const auto* stateful = dynamic_cast<const StatefulLayer*>(net->layers()[i].get());
+      if (stateful) states[{label, net->layer_names()[i]}] = stateful->SaveState();
+    }
+  }
+  return states;
+}
+
 void Solver::SaveRunState(SolverState* state) const {
   for (const auto& [label, net] : LabeledNets()) {
     for (int i = 0; i < net->num_layers(); ++i) {
@@ -500,7 +524,9 @@ void Solver::SaveRunState(SolverState* state) const {
       LayerRunState* saved = state->add_layer_state();
       saved->set_net(label);
       saved->set_layer(net->layer_names()[i]);
-      saved->set_state(stateful->SaveState());
+      // During a test, the state from before it: the resumed run repeats it.
+      auto it = test_start_states_.find({label, net->layer_names()[i]});
+      saved->set_state(it != test_start_states_.end() ? it->second : stateful->SaveState());
     }
   }
   state->set_rng_state(Crema::rng_state());

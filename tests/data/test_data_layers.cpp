@@ -165,6 +165,7 @@ TEST(DataLayerTest, WrongDatumSizeNamesLayerFileAndSizes) {
   const std::string msg3 = ErrorOf(
       [&] { MakeLayer(DataParam(dir / "db2", 2, "transform_param { crop_size: 5 }"), &tops3); });
   EXPECT_NE(msg3.find("'mnist'"), std::string::npos) << msg3;
+  EXPECT_NE(msg3.find(dir / "db2"), std::string::npos) << msg3;
   EXPECT_NE(msg3.find("crop_size 5"), std::string::npos) << msg3;
 }
 
@@ -184,6 +185,16 @@ TEST(DataLayerTest, WrongMeanShapeNamesLayerAndFile) {
   EXPECT_NE(msg.find("'mnist'"), std::string::npos) << msg;
   EXPECT_NE(msg.find(mean_path), std::string::npos) << msg;
   EXPECT_NE(msg.find("1 x 1 x 4 x 4"), std::string::npos) << msg;
+
+  // A mean file that does not exist.
+  Tops tops2;
+  const std::string missing = dir / "no_mean.binaryproto";
+  const std::string msg2 = ErrorOf([&] {
+    MakeLayer(DataParam(dir / "db", 2, "transform_param { mean_file: '" + missing + "' }"),
+              &tops2);
+  });
+  EXPECT_NE(msg2.find("'mnist'"), std::string::npos) << msg2;
+  EXPECT_NE(msg2.find(missing), std::string::npos) << msg2;
 }
 
 TEST(ImageDataLayerTest, ReadsListInOrderAndShuffles) {

@@ -12,6 +12,7 @@ PACKAGES=(
   zlib1g-dev
   libgtest-dev
   libopenblas-dev
+  libopenmpi-dev openmpi-bin
 )
 
 missing=()

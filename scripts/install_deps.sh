@@ -15,6 +15,7 @@ PACKAGES=(
   libopenblas0-openmp
   libdnnl-dev
   libhdf5-dev
+  libopenmpi-dev openmpi-bin
 )
 
 missing=()

@@ -2,13 +2,17 @@
 #include <gflags/gflags.h>
 #include <glog/logging.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <iostream>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "crema/common.hpp"
+#include "crema/gradient_sync.hpp"
 #include "crema/signal_handler.hpp"
 #include "crema/solver.hpp"
 
@@ -24,6 +28,12 @@ DEFINE_string(sigint_effect, "stop",
               "What SIGINT and SIGTERM do: stop (snapshot, then exit), snapshot, none.");
 DEFINE_string(sighup_effect, "snapshot", "What SIGHUP does: stop, snapshot, none.");
 DEFINE_string(gpu, "", "GPU ids (not supported by this build).");
+DEFINE_double(mpi_timeout, 60,
+              "Under mpirun: seconds to wait for the other ranks before checking "
+              "that they are alive; ranks silent for as long again are reported "
+              "as failed and the job stops.");
+DEFINE_double(mpi_bucket_mb, 4, "Under mpirun: gradients are all-reduced in buckets "
+              "of about this many megabytes.");
 
 namespace {
 
@@ -50,6 +60,13 @@ const char kUsage[] =
     "  --sighup_effect=E      on SIGHUP: snapshot (default), stop, or none\n"
     "  --gpu=IDS              not supported by this build (CPU only)\n"
     "\n"
+    "Data-parallel training: start it under mpirun (see docs/distributed.md),\n"
+    "  mpirun -np 2 --bind-to none train --solver=s.prototxt\n"
+    "Each rank reads its own share of the Data layers' records; the effective\n"
+    "batch is the ranks times the net's batch. Rank 0 logs, tests and snapshots.\n"
+    "  --mpi_timeout=S        seconds before late ranks are checked (default 60)\n"
+    "  --mpi_bucket_mb=M      gradient all-reduce bucket size (default 4)\n"
+    "\n"
     "Logging goes to stderr (glog); --log_dir=DIR writes log files as well.\n";
 
 std::vector<std::string> SplitCommas(const std::string& text) {
@@ -72,6 +89,9 @@ bool WantsHelp(int argc, char** argv) {
   return false;
 }
 
+// This process's part in a data-parallel job (null when training alone).
+std::shared_ptr<crema::GradientSync> g_sync;
+
 int Train() {
   if (FLAGS_solver.empty()) {
     crema::Throw("Give the solver prototxt with --solver=FILE (see --help).");
@@ -86,6 +106,14 @@ int Train() {
   }
   const crema::SolverAction sigint_effect = crema::ParseSolverAction(FLAGS_sigint_effect);
   const crema::SolverAction sighup_effect = crema::ParseSolverAction(FLAGS_sighup_effect);
+  if (!(FLAGS_mpi_bucket_mb > 0)) crema::Throw("--mpi_bucket_mb must be positive.");
+
+  crema::DistributedOptions distributed;
+  distributed.timeout_seconds = FLAGS_mpi_timeout;
+  distributed.bucket_bytes = static_cast<size_t>(FLAGS_mpi_bucket_mb * (1 << 20));
+  g_sync = crema::StartDistributed(distributed);
+  // Only the root logs; the others keep warnings and errors.
+  if (g_sync && !g_sync->is_root()) FLAGS_minloglevel = std::max(FLAGS_minloglevel, 1);
 
   crema::SolverParameter param = crema::LoadSolverParameter(FLAGS_solver);
   param.mutable_train_state()->set_level(FLAGS_level);
@@ -107,9 +135,12 @@ int Train() {
   crema::SignalHandler signal_handler(sigint_effect, sighup_effect);
   std::unique_ptr<crema::Solver> solver = crema::CreateSolver(param);
   solver->SetActionFunction(signal_handler.GetActionFunction());
+  if (g_sync) solver->set_gradient_sync(g_sync);
   if (!FLAGS_snapshot.empty()) LOG(INFO) << "Resuming from " << FLAGS_snapshot;
   LOG(INFO) << "Starting Optimization";
   solver->Solve(FLAGS_snapshot);
+  solver.reset();
+  g_sync.reset();  // the last MPI call (MPI_Finalize) when distributed
   return 0;
 }
 
@@ -135,7 +166,15 @@ int main(int argc, char** argv) {
   try {
     return Train();
   } catch (const crema::Error& e) {
-    std::cerr << e.what() << std::endl;
-    return 1;
+    if (!g_sync) {
+      std::cerr << e.what() << std::endl;
+      return 1;
+    }
+    std::cerr << "rank " << g_sync->rank() << ": error: " << e.what() << std::endl;
+    // The other ranks stop too instead of waiting for this one.
+    g_sync->NotifyFailure(e.what());
+    std::cerr.flush();
+    // Leave without MPI_Finalize, which would wait for the others.
+    std::_Exit(1);
   }
 }

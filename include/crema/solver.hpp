@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "crema/blob.hpp"
+#include "crema/gradient_sync.hpp"
 #include "crema/net.hpp"
 #include "crema/proto/crema.pb.h"
 
@@ -69,6 +70,14 @@ class Solver {
     action_function_ = std::move(func);
   }
 
+  // Data-parallel training (set before Solve or Step): this solver becomes
+  // one rank of sync->num_ranks(). It starts from the root's weights and
+  // data position, reads its own shard through the train net's Data layers,
+  // averages gradients over ranks before each update, shows the mean loss
+  // over ranks, and leaves tests and snapshots to the root.
+  void set_gradient_sync(std::shared_ptr<GradientSync> sync);
+  GradientSync* gradient_sync() const { return sync_.get(); }
+
   const SolverParameter& param() const { return param_; }
   Net& net() { return *net_; }
   const std::vector<std::shared_ptr<Net>>& test_nets() const { return test_nets_; }
@@ -114,6 +123,12 @@ class Solver {
   void SaveRunState(SolverState* state) const;
   void RestoreRunState(const SolverState& state, const std::string& state_file);
   void CheckHistoryFits(const SolverState& state, const std::string& state_file) const;
+  // Under a GradientSync: the root's weights and reader positions everywhere,
+  // each rank on its shard and its own random stream. Once per run.
+  void PrepareSync();
+  bool is_root() const { return !sync_ || sync_->is_root(); }
+  // The action every rank takes: the union of the ranks' requests.
+  SolverAction AgreeOnAction(SolverAction local);
 
   std::function<SolverAction()> action_function_;
   bool requested_early_exit_ = false;
@@ -129,6 +144,10 @@ class Solver {
   std::chrono::steady_clock::time_point display_timer_;
   int display_last_iter_ = 0;
   int stop_iter_ = 0;
+  std::shared_ptr<GradientSync> sync_;
+  bool sync_prepared_ = false;
+  // True during the sub-iteration whose backward reduces gradients.
+  bool syncing_backward_ = false;
 };
 
 // The solver registry: type name ("SGD", "Adam", ...) -> factory.

@@ -12,6 +12,7 @@
 
 #include "crema/io/proto_io.hpp"
 #include "crema/io/upgrade_proto.hpp"
+#include "crema/layers/data_layer.hpp"
 #include "crema/net_score.hpp"
 #include "crema/stateful.hpp"
 
@@ -307,6 +308,7 @@ void Solver::Solve(const std::string& resume_file) {
     LOG(INFO) << "Restoring previous solver status from " << resume_file;
     Restore(resume_file);
   }
+  PrepareSync();
   const int start_iter = iter_;
   Step(param_.max_iter() - iter_);
   // Snapshot at the end unless the periodic one just did; a stop always
@@ -326,9 +328,13 @@ void Solver::Solve(const std::string& resume_file) {
     float loss = 0;
     net_->Forward(&loss);
     UpdateSmoothedLoss(loss, start_iter, param_.average_loss());
-    LOG(INFO) << "Iteration " << iter_ << ", loss = " << smoothed_loss_;
+    std::vector<float> shown{smoothed_loss_};
+    if (sync_) sync_->Average(&shown);
+    LOG(INFO) << "Iteration " << iter_ << ", loss = " << shown[0];
   }
-  if (param_.test_interval() && iter_ % param_.test_interval() == 0) TestAll();
+  if (param_.test_interval() && iter_ % param_.test_interval() == 0 && is_root()) {
+    TestAll();
+  }
   LOG(INFO) << "Optimization Done.";
 }
 
@@ -340,13 +346,16 @@ void Solver::Step(int iters) {
   display_timer_ = std::chrono::steady_clock::now();
   display_last_iter_ = iter_;
   double test_seconds = 0;  // kept out of the training speed
+  PrepareSync();
 
   while (iter_ < stop_iter_) {
     net_->ClearParamDiffs();
     if (param_.test_interval() && iter_ % param_.test_interval() == 0 &&
         (iter_ > 0 || param_.test_initialization())) {
       const auto test_start = std::chrono::steady_clock::now();
-      TestAll();
+      if (is_root()) TestAll();
+      // A stop during the root's test stops every rank.
+      if (sync_) requested_early_exit_ = sync_->OrOverRanks(requested_early_exit_) != 0;
       test_seconds += std::chrono::duration<double>(
                           std::chrono::steady_clock::now() - test_start).count();
       if (requested_early_exit_) break;
@@ -354,7 +363,14 @@ void Solver::Step(int iters) {
     const bool display = param_.display() && iter_ % param_.display() == 0;
     net_->set_debug_info(display && param_.debug_info());
     float loss = 0;
-    for (int i = 0; i < param_.iter_size(); ++i) loss += net_->ForwardBackward();
+    for (int i = 0; i < param_.iter_size(); ++i) {
+      // Gradients accumulate over iter_size passes; ranks reduce the last.
+      syncing_backward_ = sync_ && i + 1 == param_.iter_size();
+      if (syncing_backward_) sync_->BeginIteration(iter_);
+      loss += net_->ForwardBackward();
+    }
+    syncing_backward_ = false;
+    if (sync_) sync_->Finish();
     loss /= param_.iter_size();
     UpdateSmoothedLoss(loss, start_iter, param_.average_loss());
     if (display) {
@@ -369,7 +385,8 @@ void Solver::Step(int iters) {
         line << "    Speed: " << iter_per_s << " iter/s";
         const auto& tops = net_->num_layers() ? net_->top_vecs()[0] : std::vector<Blob*>();
         if (!tops.empty() && tops[0]->num_axes() > 0) {
-          line << ", " << iter_per_s * tops[0]->shape(0) * param_.iter_size()
+          const int ranks = sync_ ? sync_->num_ranks() : 1;
+          line << ", " << iter_per_s * tops[0]->shape(0) * param_.iter_size() * ranks
                << " images/s";
         }
         const int left = stop_iter_ - iter_;
@@ -385,7 +402,8 @@ void Solver::Step(int iters) {
     // iter_ counts the updates made so far.
     ++iter_;
 
-    const SolverAction request = GetRequestedAction();
+    SolverAction request = GetRequestedAction();
+    if (sync_) request = AgreeOnAction(request);
     if ((param_.snapshot() && iter_ % param_.snapshot() == 0) ||
         request == SolverAction::SNAPSHOT) {
       Snapshot();
@@ -398,19 +416,78 @@ void Solver::Step(int iters) {
 }
 
 void Solver::DisplayTrainOutputs() {
-  LOG(INFO) << "Iteration " << iter_ << ", loss = " << smoothed_loss_;
+  // The loss and outputs shown are means over ranks.
   const std::vector<Blob*>& result = net_->output_blobs();
+  std::vector<float> shown{smoothed_loss_};
+  for (const Blob* blob : result) {
+    shown.insert(shown.end(), blob->cpu_data(), blob->cpu_data() + blob->count());
+  }
+  if (sync_) sync_->Average(&shown);
+  LOG(INFO) << "Iteration " << iter_ << ", loss = " << shown[0];
   int score_index = 0;
   for (size_t j = 0; j < result.size(); ++j) {
     const int blob_index = net_->output_blob_indices()[j];
     const std::string& name = net_->blob_names()[blob_index];
     const float loss_weight = net_->blob_loss_weights()[blob_index];
-    const float* values = result[j]->cpu_data();
     for (int k = 0; k < result[j]->count(); ++k) {
-      LOG(INFO) << "    Train net output #" << score_index++ << ": "
-                << FormatScore(name, values[k], loss_weight);
+      LOG(INFO) << "    Train net output #" << score_index << ": "
+                << FormatScore(name, shown[1 + score_index], loss_weight);
+      ++score_index;
     }
   }
+}
+
+// ---- data parallelism ----
+
+void Solver::set_gradient_sync(std::shared_ptr<GradientSync> sync) {
+  sync_ = std::move(sync);
+  sync_prepared_ = false;
+  if (!sync_) {
+    net_->set_after_backward(nullptr);
+    return;
+  }
+  net_->set_after_backward([this](int layer_id) {
+    if (syncing_backward_) sync_->OnLayerBackward(layer_id);
+  });
+}
+
+void Solver::PrepareSync() {
+  if (!sync_ || sync_prepared_) return;
+  sync_prepared_ = true;
+  const int rank = sync_->rank();
+  const int ranks = sync_->num_ranks();
+  LOG(INFO) << "Data-parallel training on " << ranks << " ranks; gradients are "
+            << "averaged before each update, so the effective batch is " << ranks
+            << " times the train net's.";
+  // Ranks share a seed (or a restored engine): give each its own stream for
+  // augmentation and dropout. Weights come from the root below.
+  if (rank > 0) Crema::set_random_seed(Crema::rng()() + static_cast<uint32_t>(rank));
+  sync_->Prepare(net_.get());
+  for (int i = 0; i < net_->num_layers(); ++i) {
+    Layer* layer = net_->layers()[i].get();
+    if (auto* data = dynamic_cast<DataLayer*>(layer)) {
+      std::string state = sync_->is_root() ? data->SaveState() : std::string();
+      sync_->Broadcast(&state);
+      if (!sync_->is_root()) data->RestoreState(state);
+      data->SetShard(rank, ranks);
+    } else if (dynamic_cast<BaseDataLayer*>(layer)) {
+      LOG(WARNING) << "Layer '" << net_->layer_names()[i] << "' (" << layer->type()
+                   << ") cannot split its data between ranks: every rank reads "
+                   << "the same examples. Use a Data layer (LMDB) to train on "
+                   << "distinct examples per rank.";
+    }
+  }
+}
+
+SolverAction Solver::AgreeOnAction(SolverAction local) {
+  constexpr int kSnapshot = 1, kStop = 2;
+  int flags = local == SolverAction::SNAPSHOT ? kSnapshot
+              : local == SolverAction::STOP   ? kStop
+                                              : 0;
+  flags = sync_->OrOverRanks(flags);
+  if (flags & kStop) return SolverAction::STOP;
+  if (flags & kSnapshot) return SolverAction::SNAPSHOT;
+  return SolverAction::NONE;
 }
 
 void Solver::UpdateSmoothedLoss(float loss, int start_iter, int average_loss) {
@@ -450,6 +527,7 @@ void Solver::Test(int test_net_id) {
   test_net.ShareTrainedLayersWith(*net_);
   ScoreOptions options;
   options.should_stop = [this]() {
+    if (sync_) sync_->Poll();
     for (SolverAction request = GetRequestedAction(); request != SolverAction::NONE;
          request = GetRequestedAction()) {
       if (request == SolverAction::SNAPSHOT) Snapshot();
@@ -478,6 +556,10 @@ std::string Solver::SnapshotFilename(const std::string& extension) const {
 }
 
 void Solver::Snapshot() {
+  if (!is_root()) {
+    last_snapshot_iter_ = iter_;
+    return;
+  }
   const std::string model_filename = SnapshotFilename(".caffemodel");
   LOG(INFO) << "Snapshotting to binary proto file " << model_filename;
   NetParameter net_param;
@@ -583,6 +665,7 @@ void Solver::Restore(const std::string& state_file) {
     history_[i]->FromProto(state.history(static_cast<int>(i)), false);
   }
   RestoreRunState(state, state_file);
+  sync_prepared_ = false;  // the next run starts from the root's state again
   LOG(INFO) << type() << " solver restored at iteration " << iter_ << " from "
             << state_file;
 }

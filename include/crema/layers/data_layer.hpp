@@ -22,6 +22,16 @@ class DataLayer : public BasePrefetchingDataLayer {
                       const std::vector<Blob*>& top) override;
   const char* type() const override { return "Data"; }
 
+  // Data parallelism: of every `count` consecutive batches this reader keeps
+  // the `index`-th (from 0) and skips the others, so `count` readers with
+  // distinct indices split an epoch without overlap and together read what
+  // one reader with count times the batch would. The saved state stays the
+  // position of the first of those batches, the same for every reader. A
+  // reader other than the first reseeds its transformer from Crema::rng().
+  void SetShard(int index, int count);
+  int shard_index() const { return shard_index_; }
+  int shard_count() const { return shard_count_; }
+
  protected:
   void LoadBatch(Batch* batch) override;
   // The key of the next record to read.
@@ -40,6 +50,8 @@ class DataLayer : public BasePrefetchingDataLayer {
 
   std::unique_ptr<db::DB> db_;
   std::unique_ptr<db::Cursor> cursor_;
+  int shard_index_ = 0;
+  int shard_count_ = 1;
 };
 
 }  // namespace crema

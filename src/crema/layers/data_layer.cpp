@@ -67,6 +67,9 @@ Datum DataLayer::CurrentDatum() const {
 
 void DataLayer::LoadBatch(Batch* batch) {
   const int batch_size = static_cast<int>(layer_param_.data_param().batch_size());
+  const int skip_before = shard_index_ * batch_size;
+  const int skip_after = (shard_count_ - 1 - shard_index_) * batch_size;
+  for (int i = 0; i < skip_before; ++i) cursor_->Next();
   Blob one;
   float* labels = nullptr;
   for (int item = 0; item < batch_size; ++item) {
@@ -94,6 +97,26 @@ void DataLayer::LoadBatch(Batch* batch) {
     if (output_labels_) labels[item] = static_cast<float>(datum.label());
     cursor_->Next();
   }
+  for (int i = 0; i < skip_after; ++i) cursor_->Next();
+}
+
+void DataLayer::SetShard(int index, int count) {
+  if (count < 1 || index < 0 || index >= count) {
+    Fail("shard ", index, " of ", count, " does not exist.");
+  }
+  // The next batch's state is where every reader's next round starts.
+  const std::string state = SaveState();
+  StopPrefetch();
+  shard_index_ = index;
+  shard_count_ = count;
+  try {
+    RestoreReaderState(state);
+    if (index > 0) transformer_->InitRand();
+  } catch (...) {
+    StartPrefetch();
+    throw;
+  }
+  StartPrefetch();
 }
 
 std::string DataLayer::ReaderState() const { return PackState(cursor_->key()); }

@@ -23,7 +23,8 @@ class DnnlConvolutionLayer : public ConvolutionLayer {
   void Reshape(const std::vector<Blob*>& bottom,
                const std::vector<Blob*>& top) override {
     ConvolutionLayer::Reshape(bottom, top);
-    supported_ = channel_axis_ == 1 && num_spatial_axes_ == 2;
+    // Per-side (asymmetric) padding is left to the reference engine.
+    supported_ = channel_axis_ == 1 && num_spatial_axes_ == 2 && pad_end_ == pad_;
     if (!supported_) return;
     if (bottom_shape_ == built_shape_) return;
     built_shape_ = bottom_shape_;

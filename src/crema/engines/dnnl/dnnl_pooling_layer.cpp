@@ -71,6 +71,8 @@ bool DnnlPoolingLayer::Build(const std::vector<Blob*>& bottom,
                              const std::vector<Blob*>& top) {
   const PoolingParameter& p = layer_param_.pooling_param();
   if (top.size() != 1) return false;
+  // Per-side (asymmetric) padding is left to the reference engine.
+  if (p.has_pad_t() || p.has_pad_b() || p.has_pad_l() || p.has_pad_r()) return false;
   if (p.pool() != PoolingParameter::MAX && p.pool() != PoolingParameter::AVE) {
     return false;
   }

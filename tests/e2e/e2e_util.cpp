@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <regex>
@@ -89,6 +91,10 @@ int WaitTool(pid_t pid, double seconds) {
       return -1;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (WIFSIGNALED(status)) {
+    ADD_FAILURE() << "the tool was killed by signal " << WTERMSIG(status);
+    return 128 + WTERMSIG(status);
   }
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }

@@ -56,6 +56,18 @@ CASES=(
   "AlexNet_b1_infer alexnet 1 infer"
   "VGG16_b1_infer vgg16 1 infer"
 )
+SGEMM=$BUILD/bench/sgemm_ceiling
+CEILING=""
+if [ -x "$SGEMM" ]; then
+  CEILING=$("$SGEMM" 3 | sed -n 's/^SGEMM ceiling: \([0-9.]*\).*/\1/p')
+  echo "SGEMM ceiling (OpenBLAS, $THREADS threads): ${CEILING:-?} GFLOP/s"
+fi
+# Peak RSS of the tool on a tiny net: libraries and runtime, not the net.
+BASELINE_RSS=""
+run_timed "$TMP/baseline" "$TIME_TOOL" --model="$ROOT/models/lenet/deploy.prototxt" \
+  --batch=1 --iterations=1 --phase=TEST --forward_only
+BASELINE_RSS=$(sed -n 's/^Peak resident memory: \([0-9.]*\).*/\1/p' "$TMP/baseline" | tail -1)
+NOTES=()
 printf '%-18s %-9s %10s %10s %9s %9s %10s\n' work engine ms/iter images/s GFLOP/s vs_ref peak_MB
 for c in "${CASES[@]}"; do
   read -r name model batch mode <<<"$c"
@@ -75,6 +87,18 @@ for c in "${CASES[@]}"; do
     gflop[$engine]=$(sed -n 's/^Compute: \([0-9.]*\) GFLOP.*/\1/p' "$out")
     rss[$engine]=$(sed -n 's/^Peak resident memory: \([0-9.]*\).*/\1/p' "$out" | tail -1)
     params=$(sed -n 's/^Learnable parameters: .*(\([0-9]*\))/\1/p' "$out")
+    conv=$(sed -n 's/^Convolution layers: \([0-9.]*\) ms.*, \([0-9.]*\) GFLOP.*/\1 \2/p' "$out")
+    if [ -n "$conv" ] && [ -n "$CEILING" ] && [ "$mode" = train ]; then
+      NOTES+=("$(awk -v n="$name" -v e="$engine" -v c="$conv" -v s="$CEILING" 'BEGIN {
+        split(c, f, " "); printf "%-18s %s convolutions: %.1f ms, %.1f GFLOP/s = %.0f%% of the SGEMM ceiling", n, e, f[1], f[2], 100 * f[2] / s }')")
+    fi
+    mem=$(sed -n 's/^Weights: \([0-9.]*\) MB.*largest blob \([0-9.]*\) MB.*/\1 \2/p' "$out")
+    if [ "$mode" = infer ] && [ -n "$mem" ]; then
+      NOTES+=("$(awk -v n="$name" -v e="$engine" -v m="$mem" -v r="${rss[$engine]:-0}" -v b="${BASELINE_RSS:-0}" 'BEGIN {
+        split(m, f, " "); bound = f[1] + 3 * f[2];
+        printf "%-18s %s memory: peak %.0f MB - %.0f MB runtime baseline = %.0f MB; weights %.0f MB + 3 x largest activation %.1f MB = %.0f MB (%s)",
+          n, e, r, b, r - b, f[1], f[2], bound, (r - b <= bound ? "within" : "over") }')")
+    fi
   done
   if [ $HAVE_TORCH = 1 ]; then
     out=$TMP/$name.torch
@@ -116,4 +140,5 @@ for c in "${CASES[@]}"; do
   fi
   unset ms gflop rss; variant=""
 done
+for note in "${NOTES[@]}"; do echo "$note"; done
 echo "threads: $THREADS; iterations per median: $ITERS; vs_ref = reference ms / this ms"

@@ -65,6 +65,7 @@ int Extract(int argc, char** argv) {
   if (!crema::FileExists(model)) crema::Throw("The net file '", model, "' does not exist.");
   crema::Net net(model, crema::TEST);
   crema::CopyWeightsChecked(&net, weights);
+  net.ShareActivationMemory(options.blob_names);  // the extracted blobs keep theirs
   const crema::FeatureExtractionResult result = crema::ExtractFeatures(&net, options);
   LOG(INFO) << "Successfully extracted the features of " << result.examples << " examples.";
   return 0;

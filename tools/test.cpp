@@ -86,6 +86,7 @@ int Test() {
     if (!crema::FileExists(file)) crema::Throw("The weights file '", file, "' does not exist.");
     net.CopyTrainedLayersFrom(file);
   }
+  net.ShareActivationMemory();  // scoring reads only the net's outputs
   LOG(INFO) << "Running for " << FLAGS_iterations << " iterations.";
   crema::ScoreOptions options;
   options.log_batches = true;

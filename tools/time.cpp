@@ -62,6 +62,7 @@ const char* EngineParamField(const std::string& type) {
   if (type == "Pooling") return "pooling_param";
   if (type == "ReLU") return "relu_param";
   if (type == "LRN") return "lrn_param";
+  if (type == "BatchNorm") return "batch_norm_param";
   if (type == "InnerProduct") return "inner_product_param";
   if (type == "Sigmoid") return "sigmoid_param";
   if (type == "TanH") return "tanh_param";
@@ -114,8 +115,10 @@ int Time(int argc, char** argv) {
     }
   }
   // Time backward even for deploy nets, which have no loss.
-  param.set_force_backward(true);
+  if (!FLAGS_forward_only) param.set_force_backward(true);
   crema::Net net(param);
+  // Forward-only timing is inference: dead activations share buffers.
+  if (FLAGS_forward_only) net.ShareActivationMemory();
 
   // Learnable: what the solver updates (lr_mult != 0). BatchNorm's running
   // statistics and other fixed blobs are counted separately.
@@ -132,6 +135,7 @@ int Time(int argc, char** argv) {
   // Multiply-adds of convolutions and inner products, counted as 2 FLOPs:
   // weights x output positions x images. Backward costs about twice this.
   double forward_flops = 0;
+  std::vector<double> layer_flops(net.num_layers(), 0.0);
   for (int i = 0; i < net.num_layers(); ++i) {
     const auto& layer = net.layers()[i];
     const std::string type = layer->type();
@@ -139,13 +143,14 @@ int Time(int argc, char** argv) {
     const crema::Blob* weights = layer->blobs()[0].get();
     const crema::Blob* top = net.top_vecs()[i][0];
     if (type == "Convolution") {
-      forward_flops += 2.0 * weights->count() * top->count(2) * top->shape(0);
+      layer_flops[i] = 2.0 * weights->count() * top->count(2) * top->shape(0);
     } else if (type == "Deconvolution") {
       const crema::Blob* bottom = net.bottom_vecs()[i][0];
-      forward_flops += 2.0 * weights->count() * bottom->count(2) * bottom->shape(0);
+      layer_flops[i] = 2.0 * weights->count() * bottom->count(2) * bottom->shape(0);
     } else if (type == "InnerProduct") {
-      forward_flops += 2.0 * weights->count() * (top->count() / weights->shape(0));
+      layer_flops[i] = 2.0 * weights->count() * (top->count() / weights->shape(0));
     }
+    forward_flops += layer_flops[i];
   }
 
   LOG(INFO) << "Performing Forward";
@@ -157,7 +162,6 @@ int Time(int argc, char** argv) {
     net.Backward();
   }
 
-  const auto& layers = net.layers();
   const int n = net.num_layers();
   std::vector<double> forward_ms(n, 0.0), backward_ms(n, 0.0);
   double forward_total = 0, backward_total = 0;
@@ -170,7 +174,7 @@ int Time(int argc, char** argv) {
     auto start = Clock::now();
     for (int i = 0; i < n; ++i) {
       const auto t = Clock::now();
-      layers[i]->Forward(net.bottom_vecs()[i], net.top_vecs()[i]);
+      net.ForwardFromTo(i, i);
       forward_ms[i] += MsSince(t);
     }
     forward_total += MsSince(start);
@@ -178,8 +182,7 @@ int Time(int argc, char** argv) {
       start = Clock::now();
       for (int i = n - 1; i >= 0; --i) {
         const auto t = Clock::now();
-        layers[i]->Backward(net.top_vecs()[i], net.bottom_need_backward()[i],
-                            net.bottom_vecs()[i]);
+        net.BackwardFromTo(i, i);
         backward_ms[i] += MsSince(t);
       }
       backward_total += MsSince(start);
@@ -226,6 +229,27 @@ int Time(int argc, char** argv) {
   std::printf("Median iteration: %.3f ms\n", median);
   std::printf("Compute: %.3f GFLOP per iteration, %.1f GFLOP/s at the median\n",
               flops / 1e9, median > 0 ? flops / 1e6 / median : 0.0);
+  // The convolutions alone: their share of the time and their speed.
+  double conv_ms = 0, conv_flops = 0;
+  for (int i = 0; i < n; ++i) {
+    if (std::string(net.layers()[i]->type()) != "Convolution") continue;
+    conv_ms += (forward_ms[i] + backward_ms[i]) / iters;
+    conv_flops += layer_flops[i] * (FLAGS_forward_only ? 1 : 3);
+  }
+  if (conv_ms > 0) {
+    std::printf("Convolution layers: %.3f ms per iteration, %.1f GFLOP/s\n", conv_ms,
+                conv_flops / 1e6 / conv_ms);
+  }
+  size_t largest = 0;
+  for (const auto& blob : net.blobs()) {
+    largest = std::max(largest, static_cast<size_t>(blob->count()) * sizeof(float));
+  }
+  size_t weight_bytes = 0;
+  for (const crema::Blob* blob : net.learnable_params()) weight_bytes += blob->count() * sizeof(float);
+  std::printf("Weights: %.1f MB; activations: %.1f MB in buffers (largest blob %.1f MB)%s\n",
+              weight_bytes / 1048576.0, net.ActivationBytes() / 1048576.0,
+              largest / 1048576.0,
+              net.shares_activation_memory() ? ", shared across layers" : "");
   struct rusage usage;
   getrusage(RUSAGE_SELF, &usage);
   std::printf("Peak resident memory: %.1f MB\n", usage.ru_maxrss / 1024.0);

@@ -84,6 +84,9 @@ class Blob {
   // equal counts.
   void ShareData(const Blob& other);
   void ShareDiff(const Blob& other);
+  // Makes this blob keep its data in `buffer`, which must hold at least
+  // count() values (a buffer shared by blobs that are never live together).
+  void SetDataBuffer(std::shared_ptr<SyncedMemory> buffer);
 
   // Copies data (or diff) from source; reshapes if asked, else counts must match.
   void CopyFrom(const Blob& source, bool copy_diff = false, bool reshape = false);

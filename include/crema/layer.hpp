@@ -64,6 +64,12 @@ class Layer {
   virtual bool AutoTopBlobs() const { return false; }
   // Whether force_backward may ask for a diff for this bottom (labels: no).
   virtual bool AllowForceBackward(int bottom_index) const { return true; }
+  // Post-op fusion: the net offers a layer whose single top is rectified in
+  // place by the next layer (a ReLU) to apply max(x, 0) + negative_slope *
+  // min(x, 0) to that top itself as it writes it. A layer that can returns
+  // true and does so from then on; the net then skips the ReLU's Forward
+  // (its Backward still runs, and sees the same rectified values).
+  virtual bool FuseReLU(float negative_slope) { return false; }
 
   bool param_propagate_down(int param_id) const {
     return param_id < static_cast<int>(param_propagate_down_.size())

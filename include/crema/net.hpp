@@ -47,6 +47,18 @@ class Net {
   // Re-propagates shapes after an input blob changed shape.
   void Reshape();
 
+  // For inference: lets activation blobs whose values are no longer needed
+  // share buffers, so peak activation memory is a small multiple of the
+  // largest activation rather than the sum of all of them. The net's inputs
+  // and outputs, the tops of layers without bottoms (data sources) and the
+  // blobs named in `keep` keep buffers of their own; every other
+  // intermediate blob holds its value only until the last layer that reads
+  // it has run. Backward is an error afterwards. Reshape() re-plans.
+  void ShareActivationMemory(const std::vector<std::string>& keep = {});
+  bool shares_activation_memory() const { return share_activations_; }
+  // Bytes of the distinct activation (data) buffers the blobs use now.
+  size_t ActivationBytes() const;
+
   // data -= diff for every learnable parameter (solvers prepare the diff).
   void Update();
   void ClearParamDiffs();
@@ -86,6 +98,8 @@ class Net {
     return bottom_need_backward_;
   }
   const std::vector<bool>& layer_need_backward() const { return layer_need_backward_; }
+  // Whether layer i's Forward is done by the layer before it (fused ReLU).
+  bool forward_fused(int i) const { return forward_fused_[i]; }
   const std::vector<float>& blob_loss_weights() const { return blob_loss_weights_; }
 
   // Every parameter blob, shared ones included; and the learnable ones (each
@@ -131,6 +145,8 @@ class Net {
   void AppendParam(const NetParameter& param, int layer_id, int param_id);
   void DecideBackward(bool force_backward);
   void ShareWeights();
+  void PlanActivationSharing();
+  void FuseInPlaceReLUs();
   void ForwardDebugInfo(int layer_id) const;
   void BackwardDebugInfo(int layer_id) const;
 
@@ -140,6 +156,7 @@ class Net {
   std::vector<std::string> layer_names_;
   std::map<std::string, int> layer_names_index_;
   std::vector<bool> layer_need_backward_;
+  std::vector<bool> forward_fused_;  // layers whose Forward an earlier one does
 
   std::vector<std::shared_ptr<Blob>> blobs_;
   std::vector<std::string> blob_names_;
@@ -170,6 +187,14 @@ class Net {
   std::vector<int> net_input_blob_indices_;
   std::vector<Blob*> net_output_blobs_;
   std::vector<int> net_output_blob_indices_;
+
+  bool share_activations_ = false;
+  std::set<int> keep_activations_;  // blob ids with a buffer of their own
+  struct ActivationGroup {
+    std::vector<int> blobs;  // blob ids aliasing one buffer
+    int first, last;         // layers between which its value is live
+  };
+  std::vector<ActivationGroup> activation_groups_;
 
   bool debug_info_ = false;
   std::function<void(int)> after_backward_;

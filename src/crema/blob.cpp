@@ -139,6 +139,12 @@ void Blob::ShareDiff(const Blob& other) {
   diff_ = other.diff();
 }
 
+void Blob::SetDataBuffer(std::shared_ptr<SyncedMemory> buffer) {
+  CHECK(buffer);
+  CHECK_GE(buffer->size(), static_cast<size_t>(count_) * sizeof(float));
+  data_ = std::move(buffer);
+}
+
 void Blob::CopyFrom(const Blob& source, bool copy_diff, bool reshape) {
   if (source.count() != count_ || source.shape() != shape_) {
     if (reshape) {

@@ -131,6 +131,7 @@ Classifier::Classifier(const ClassifierOptions& options) : options_(options) {
     output_name_ = net_->blob_names()[net_->output_blob_indices().back()];
   }
   const Blob& output = *net_->blob_by_name(output_name_);
+  net_->ShareActivationMemory({output_name_});  // only the scores are read
   num_classes_ = output.count() / output.shape(0);
   if (!options_.labels_file.empty()) {
     labels_ = ReadLabelsFile(options_.labels_file);

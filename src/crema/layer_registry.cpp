@@ -57,6 +57,7 @@ std::string LayerRegistry::RequestedEngine(const LayerParameter& param) {
   if (type == "LRN") return EngineName(param.lrn_param());
   if (type == "InnerProduct") return EngineName(param.inner_product_param());
   if (type == "SPP") return EngineName(param.spp_param());
+  if (type == "BatchNorm") return EngineName(param.batch_norm_param());
   return "";
 }
 

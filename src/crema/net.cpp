@@ -194,8 +194,28 @@ void Net::Init(const NetParameter& in_param) {
   }
   for (size_t i = 0; i < blob_names_.size(); ++i) blob_names_index_[blob_names_[i]] = i;
   ShareWeights();
+  FuseInPlaceReLUs();
   debug_info_ = param.debug_info();
   LOG(INFO) << "Network initialization done.";
+}
+
+// A ReLU that rectifies in place the single top of the layer just before it
+// can run inside that layer (a post-op of a fast engine's convolution or
+// inner product): nothing reads the value between the two layers.
+void Net::FuseInPlaceReLUs() {
+  forward_fused_.assign(num_layers(), false);
+  for (int i = 1; i < num_layers(); ++i) {
+    if (layers_[i]->layer_param().type() != "ReLU") continue;
+    const auto& bottoms = bottom_id_vecs_[i];
+    if (bottoms.size() != 1 || top_id_vecs_[i] != bottoms) continue;
+    if (top_id_vecs_[i - 1].size() != 1 || top_id_vecs_[i - 1][0] != bottoms[0]) continue;
+    if (blob_loss_weights_[bottoms[0]] != 0.f) continue;
+    const float slope = layers_[i]->layer_param().relu_param().negative_slope();
+    if (layers_[i - 1]->FuseReLU(slope)) {
+      forward_fused_[i] = true;
+      LOG(INFO) << layer_names_[i] << " runs fused into " << layer_names_[i - 1] << ".";
+    }
+  }
 }
 
 // Walks the layers from last to first: a layer needs backward only if some
@@ -382,7 +402,7 @@ float Net::ForwardFromTo(int start, int end) {
   CHECK_LT(end, num_layers());
   float loss = 0;
   for (int i = start; i <= end; ++i) {
-    loss += layers_[i]->Forward(bottom_vecs_[i], top_vecs_[i]);
+    if (!forward_fused_[i]) loss += layers_[i]->Forward(bottom_vecs_[i], top_vecs_[i]);
     if (debug_info_) ForwardDebugInfo(i);
   }
   return loss;
@@ -397,6 +417,10 @@ const std::vector<Blob*>& Net::Forward(float* loss) {
 void Net::BackwardFromTo(int start, int end) {
   CHECK_GE(end, 0);
   CHECK_LT(start, num_layers());
+  if (share_activations_) {
+    Throw("Net '", name_, "' shares activation memory for inference "
+          "(ShareActivationMemory); it cannot run Backward.");
+  }
   for (int i = start; i >= end; --i) {
     if (!layer_need_backward_[i]) continue;
     layers_[i]->Backward(top_vecs_[i], bottom_need_backward_[i], bottom_vecs_[i]);
@@ -425,6 +449,7 @@ void Net::Reshape() {
   for (int i = 0; i < num_layers(); ++i) {
     layers_[i]->Reshape(bottom_vecs_[i], top_vecs_[i]);
   }
+  if (share_activations_) PlanActivationSharing();
 }
 
 void Net::Update() {

@@ -211,6 +211,81 @@ TEST(DnnlConvolution, ReshapeRebuildsPrimitives) {
   }
 }
 
+std::string DeconvText(const std::string& params) {
+  return "name: 'deconv' type: 'Deconvolution' convolution_param { " + params +
+         " weight_filler { type: 'gaussian' } bias_filler { type: 'gaussian' "
+         "} }";
+}
+
+TEST(DnnlDeconvolution, StridePadGroupsDilation) {
+  SKIP_WITHOUT_DNNL("Deconvolution");
+  // FCN-style 2x upsampling, odd sizes, groups, dilation, no bias, two bottoms.
+  Compare(DeconvText("num_output: 4 kernel_size: 4 stride: 2 pad: 1"),
+          "convolution_param", {2, 3, 5, 7});
+  Compare(DeconvText("num_output: 6 kernel_size: 3 stride: 3 group: 3"),
+          "convolution_param", {2, 6, 4, 5});
+  Compare(DeconvText("num_output: 5 kernel_size: 3 dilation: 2 pad: 1"),
+          "convolution_param", {1, 2, 6, 6});
+  Compare(DeconvText("num_output: 3 kernel_h: 2 kernel_w: 3 stride_h: 2 stride_w: 1 "
+                     "bias_term: false"),
+          "convolution_param", {2, 4, 5, 4}, 2);
+  // Depthwise bilinear upsampling, as FCN's fixed upscore layers.
+  Compare(DeconvText("num_output: 8 kernel_size: 4 stride: 2 group: 8"),
+          "convolution_param", {1, 8, 6, 6});
+}
+
+// BatchNorm both ways, in or out of place: tops, bottom diffs and the
+// running statistics (which the forward pass updates while training).
+void CompareBatchNorm(const std::string& phase, bool in_place, const std::vector<int>& shape) {
+  const std::string text = "name: 'bn' type: 'BatchNorm' phase: " + phase +
+                           " batch_norm_param { moving_average_fraction: 0.9 }";
+  auto ref = Make(text, "batch_norm_param", "CAFFE");
+  auto fast = Make(text, "batch_norm_param", "DNNL");
+  Blob r_bottom(shape), d_bottom(shape), r_top, d_top;
+  FillGaussian(&r_bottom, 2.f, 0.5f);
+  d_bottom.CopyFrom(r_bottom);
+  Blob* r_out = in_place ? &r_bottom : &r_top;
+  Blob* d_out = in_place ? &d_bottom : &d_top;
+  ref->SetUp({&r_bottom}, {r_out});
+  fast->SetUp({&d_bottom}, {d_out});
+  // Stored statistics: positive variances and scale factor.
+  for (int p = 0; p < 3; ++p) {
+    FillGaussian(ref->blobs()[p].get(), 0.5f, 2.f);
+    fast->blobs()[p]->CopyFrom(*ref->blobs()[p]);
+  }
+  for (int pass = 0; pass < 2; ++pass) {
+    if (pass > 0) {
+      FillGaussian(&r_bottom, 2.f, 0.5f);
+      d_bottom.CopyFrom(r_bottom);
+    }
+    ref->Forward({&r_bottom}, {r_out});
+    fast->Forward({&d_bottom}, {d_out});
+    ExpectClose(d_out->cpu_data(), r_out->cpu_data(), r_out->count(), "top");
+    for (int p = 0; p < 3; ++p) {
+      ExpectClose(fast->blobs()[p]->cpu_data(), ref->blobs()[p]->cpu_data(),
+                  ref->blobs()[p]->count(), "running statistic " + std::to_string(p));
+    }
+    rng_gaussian(r_out->count(), 0.f, 1.f, r_out->mutable_cpu_diff());
+    std::copy(r_out->cpu_diff(), r_out->cpu_diff() + r_out->count(), d_out->mutable_cpu_diff());
+    ref->Backward({r_out}, {true}, {&r_bottom});
+    fast->Backward({d_out}, {true}, {&d_bottom});
+    ExpectClose(d_bottom.cpu_diff(), r_bottom.cpu_diff(), r_bottom.count(), "bottom diff");
+  }
+}
+
+TEST(DnnlBatchNorm, TrainingStatisticsAndGradients) {
+  SKIP_WITHOUT_DNNL("BatchNorm");
+  CompareBatchNorm("TRAIN", false, {4, 3, 5, 7});
+  CompareBatchNorm("TRAIN", true, {2, 6, 9, 9});
+  CompareBatchNorm("TRAIN", false, {16, 5});  // N x C
+}
+
+TEST(DnnlBatchNorm, GlobalStatisticsInTest) {
+  SKIP_WITHOUT_DNNL("BatchNorm");
+  CompareBatchNorm("TEST", false, {2, 3, 5, 7});
+  CompareBatchNorm("TEST", true, {1, 8, 4, 3});
+}
+
 std::string IpText(const std::string& params) {
   return "name: 'ip' type: 'InnerProduct' inner_product_param { " + params +
          " weight_filler { type: 'gaussian' } bias_filler { type: 'gaussian' "

@@ -34,7 +34,10 @@ class BatchNormLayer : public Layer {
                     const std::vector<bool>& propagate_down,
                     const std::vector<Blob*>& bottom) override;
 
- private:
+  // Folds one batch's per-channel mean and (biased) variance over m values
+  // into the running sums, as Caffe does.
+  void UpdateRunningStats(const float* mean, const float* variance, int m);
+
   bool use_global_stats_ = false;
   float moving_average_fraction_ = 0.999f;
   float eps_ = 1e-5f;

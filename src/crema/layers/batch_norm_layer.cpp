@@ -84,15 +84,7 @@ void BatchNormLayer::Forward_cpu(const std::vector<Blob*>& bottom,
       }
       variance[c] = static_cast<float>(sum_sq / m);
     }
-    // Running sums, decayed by moving_average_fraction; the variance gets
-    // the unbiased (m / (m - 1)) correction.
-    float* scale_factor = blobs_[2]->mutable_cpu_data();
-    scale_factor[0] = scale_factor[0] * moving_average_fraction_ + 1.f;
-    const float correction = m > 1 ? static_cast<float>(m) / (m - 1) : 1.f;
-    cpu_axpby(channels_, 1.f, mean_.data(), moving_average_fraction_,
-              blobs_[0]->mutable_cpu_data());
-    cpu_axpby(channels_, correction, variance.data(), moving_average_fraction_,
-              blobs_[1]->mutable_cpu_data());
+    UpdateRunningStats(mean_.data(), variance.data(), m);
   }
 
   for (int c = 0; c < channels_; ++c) std_[c] = std::sqrt(variance[c] + eps_);
@@ -106,6 +98,17 @@ void BatchNormLayer::Forward_cpu(const std::vector<Blob*>& bottom,
     }
   }
   cpu_copy(count, y, x_norm_.data());
+}
+
+// Running sums, decayed by moving_average_fraction; the variance gets the
+// unbiased (m / (m - 1)) correction.
+void BatchNormLayer::UpdateRunningStats(const float* mean, const float* variance, int m) {
+  float* scale_factor = blobs_[2]->mutable_cpu_data();
+  scale_factor[0] = scale_factor[0] * moving_average_fraction_ + 1.f;
+  const float correction = m > 1 ? static_cast<float>(m) / (m - 1) : 1.f;
+  cpu_axpby(channels_, 1.f, mean, moving_average_fraction_, blobs_[0]->mutable_cpu_data());
+  cpu_axpby(channels_, correction, variance, moving_average_fraction_,
+            blobs_[1]->mutable_cpu_data());
 }
 
 void BatchNormLayer::Backward_cpu(const std::vector<Blob*>& top,

@@ -28,6 +28,8 @@ void FlattenLayer::Reshape(const std::vector<Blob*>& bottom,
   }
   top[0]->Reshape(top_shape);
   CHECK_EQ(top[0]->count(), bottom[0]->count());
+  // A view of the bottom from setup on, so the net sees the aliasing.
+  top[0]->ShareData(*bottom[0]);
 }
 
 void FlattenLayer::Forward_cpu(const std::vector<Blob*>& bottom,

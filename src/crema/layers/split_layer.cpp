@@ -12,6 +12,8 @@ void SplitLayer::Reshape(const std::vector<Blob*>& bottom,
       Fail("cannot work in place: top[", i, "] is its bottom blob.");
     }
     top[i]->ReshapeLike(*bottom[0]);
+    // Views of the bottom from setup on, so the net sees the aliasing.
+    top[i]->ShareData(*bottom[0]);
   }
 }
 

@@ -34,17 +34,29 @@ inline dnnl::memory::desc AnyDesc(const dims& d) {
   return dnnl::memory::desc(d, dnnl::memory::data_type::f32, tag::any);
 }
 
+// Primitive attributes that apply a (leaky) ReLU to the output when `fuse`.
+dnnl::primitive_attr ReLUPostOp(bool fuse, float negative_slope);
+
 // Wraps a blob's buffer (not owned) as a oneDNN memory.
 inline dnnl::memory Wrap(const dnnl::memory::desc& md, const float* ptr) {
   return dnnl::memory(md, CpuEngine(), const_cast<float*>(ptr));
 }
 
+// Scratch memory shared by every DNNL layer on this thread. A layer needs
+// its reordered copies only while it runs, so one buffer per slot serves
+// all layers of all nets, instead of a copy of every activation per layer.
+// The pointer stays valid until the next call for the same slot.
+void* Scratch(int slot, size_t bytes);
+inline constexpr int kNumScratchSlots = 6;
+
 // One tensor as a blob holds it (plain) and as a primitive wants it. When
-// the two layouts agree the blob's memory is used directly; otherwise a
-// buffer in the wanted layout and the reorders both ways are kept.
+// the two layouts agree the blob's memory is used directly; otherwise the
+// values go through scratch slot `slot` in the wanted layout, with the
+// reorders both ways kept.
 class Converter {
  public:
-  void Init(const dnnl::memory::desc& plain, const dnnl::memory::desc& want);
+  void Init(const dnnl::memory::desc& plain, const dnnl::memory::desc& want,
+            int slot);
   bool same() const { return same_; }
   const dnnl::memory::desc& want() const { return want_; }
   // The values at ptr, in the wanted layout.
@@ -55,8 +67,11 @@ class Converter {
   void Out(float* ptr);
 
  private:
+  dnnl::memory Buffer();
+
   dnnl::memory::desc plain_, want_;
   bool same_ = true;
+  int slot_ = 0;
   dnnl::memory buffer_;
   dnnl::reorder to_want_, to_plain_;
 };

@@ -1,7 +1,8 @@
-// Convolution on oneDNN. The geometry, weights and error checks are the
-// reference layer's (ConvolutionLayer); this class only replaces the im2col
-// + GEMM arithmetic with oneDNN primitives for 2-D convolutions over
-// axis 1. Anything else (1-D, N-D, other channel axes) runs the reference.
+// Convolution and Deconvolution on oneDNN. The geometry, weights and error
+// checks are the reference layers' (ConvolutionLayer, DeconvolutionLayer);
+// this class only replaces the im2col + GEMM arithmetic with oneDNN's
+// (de)convolution primitives for 2-D maps over axis 1. Anything else (1-D,
+// N-D, other channel axes, per-side padding) runs the reference.
 //
 // Activations stay in Caffe's NCHW blobs; the primitives choose their own
 // (blocked) layouts for activations and weights ("any") and Converters
@@ -9,20 +10,49 @@
 // bottom's shape changes.
 #include "crema/layer_registry.hpp"
 #include "crema/layers/conv_layer.hpp"
+#include "crema/layers/deconv_layer.hpp"
 #include "dnnl_common.hpp"
 
 namespace crema {
 namespace dnnl_engine {
 namespace {
 
-class DnnlConvolutionLayer : public ConvolutionLayer {
+// The oneDNN primitives and weight layouts of each direction. Caffe keeps
+// convolution weights as out x in x kh x kw and deconvolution weights as
+// in x out x kh x kw (per group); oneDNN names both by their own output
+// (OC) and input (IC) channels.
+struct ConvKind {
+  using Base = ConvolutionLayer;
+  using Fwd = dnnl::convolution_forward;
+  using BwdData = dnnl::convolution_backward_data;
+  using BwdWeights = dnnl::convolution_backward_weights;
+  static constexpr dnnl::algorithm kAlgorithm = dnnl::algorithm::convolution_direct;
+  static constexpr tag kWeights = tag::oihw, kGroupedWeights = tag::goihw;
+};
+struct DeconvKind {
+  using Base = DeconvolutionLayer;
+  using Fwd = dnnl::deconvolution_forward;
+  using BwdData = dnnl::deconvolution_backward_data;
+  using BwdWeights = dnnl::deconvolution_backward_weights;
+  static constexpr dnnl::algorithm kAlgorithm = dnnl::algorithm::deconvolution_direct;
+  static constexpr tag kWeights = tag::iohw, kGroupedWeights = tag::giohw;
+};
+
+template <typename Kind>
+class DnnlConvLayer : public Kind::Base {
+  using Base = typename Kind::Base;
+  // The geometry members of BaseConvolutionLayer, by name.
+  using Base::bias_term_, Base::blobs_, Base::bottom_shape_, Base::channel_axis_,
+      Base::channels_, Base::dilation_, Base::group_, Base::kernel_shape_,
+      Base::num_output_, Base::num_spatial_axes_, Base::output_shape_, Base::pad_,
+      Base::pad_end_, Base::phase_, Base::stride_;
+
  public:
-  explicit DnnlConvolutionLayer(const LayerParameter& param)
-      : ConvolutionLayer(param) {}
+  explicit DnnlConvLayer(const LayerParameter& param) : Base(param) {}
 
   void Reshape(const std::vector<Blob*>& bottom,
                const std::vector<Blob*>& top) override {
-    ConvolutionLayer::Reshape(bottom, top);
+    Base::Reshape(bottom, top);
     // Per-side (asymmetric) padding is left to the reference engine.
     supported_ = channel_axis_ == 1 && num_spatial_axes_ == 2 && pad_end_ == pad_;
     if (!supported_) return;
@@ -30,6 +60,13 @@ class DnnlConvolutionLayer : public ConvolutionLayer {
     built_shape_ = bottom_shape_;
     BuildForward();
     backward_built_ = false;
+  }
+
+  bool FuseReLU(float negative_slope) override {
+    fuse_relu_ = true;
+    relu_slope_ = negative_slope;
+    if (!built_shape_.empty()) BuildForward();
+    return true;
   }
 
  protected:
@@ -44,40 +81,51 @@ class DnnlConvolutionLayer : public ConvolutionLayer {
   void BuildForward();
   void BuildBackward();
 
+  // The reference path, with the fused ReLU applied after it.
+  void ReferenceForward(const std::vector<Blob*>& bottom, const std::vector<Blob*>& top);
+
   bool supported_ = false;
+  bool fuse_relu_ = false;
+  float relu_slope_ = 0.f;
   std::vector<int> built_shape_;
   bool backward_built_ = false;
 
   dnnl::memory::desc src_md_, weights_md_, bias_md_, dst_md_;
   dims strides_, dilates_, pad_l_, pad_r_;
 
-  dnnl::convolution_forward::primitive_desc fwd_pd_;
-  dnnl::convolution_forward fwd_;
+  typename Kind::Fwd::primitive_desc fwd_pd_;
+  typename Kind::Fwd fwd_;
   Converter fwd_src_, fwd_weights_, fwd_dst_;
 
-  dnnl::convolution_backward_data::primitive_desc bwd_data_pd_;
-  dnnl::convolution_backward_data bwd_data_;
+  typename Kind::BwdData::primitive_desc bwd_data_pd_;
+  typename Kind::BwdData bwd_data_;
   Converter bd_diff_dst_, bd_weights_, bd_diff_src_;
 
-  dnnl::convolution_backward_weights::primitive_desc bwd_weights_pd_;
-  dnnl::convolution_backward_weights bwd_weights_;
+  typename Kind::BwdWeights::primitive_desc bwd_weights_pd_;
+  typename Kind::BwdWeights bwd_weights_;
   Converter bw_src_, bw_diff_dst_;
   dnnl::memory bw_diff_weights_, bw_diff_bias_;
   Accumulator weights_acc_, bias_acc_;
 };
 
-void DnnlConvolutionLayer::Descs() {
+// Scratch slots (dnnl_common.hpp): tensors that are alive at the same time
+// within one call use different slots.
+constexpr int kSrcSlot = 0, kWeightsSlot = 1, kDstSlot = 2, kDiffDstSlot = 3,
+              kDataDiffDstSlot = 4;
+
+template <typename Kind>
+void DnnlConvLayer<Kind>::Descs() {
   const int n = bottom_shape_[0];
-  const dims src = {n, channels_, input_shape(0), input_shape(1)};
+  const dims src = {n, channels_, this->input_shape(0), this->input_shape(1)};
   const dims dst = {n, num_output_, output_shape_[0], output_shape_[1]};
   dims weights;
   if (group_ > 1) {
     weights = {group_, num_output_ / group_, channels_ / group_,
                kernel_shape_[0], kernel_shape_[1]};
-    weights_md_ = PlainDesc(weights, tag::goihw);
+    weights_md_ = PlainDesc(weights, Kind::kGroupedWeights);
   } else {
     weights = {num_output_, channels_, kernel_shape_[0], kernel_shape_[1]};
-    weights_md_ = PlainDesc(weights, tag::oihw);
+    weights_md_ = PlainDesc(weights, Kind::kWeights);
   }
   src_md_ = PlainDesc(src, tag::nchw);
   dst_md_ = PlainDesc(dst, tag::nchw);
@@ -91,49 +139,51 @@ void DnnlConvolutionLayer::Descs() {
   pad_r_ = {pad_[0], pad_[1]};
 }
 
-void DnnlConvolutionLayer::BuildForward() {
+template <typename Kind>
+void DnnlConvLayer<Kind>::BuildForward() {
   Descs();
   const auto prop = phase_ == TEST ? dnnl::prop_kind::forward_inference
                                    : dnnl::prop_kind::forward_training;
-  dnnl::convolution_forward::desc desc(
-      prop, dnnl::algorithm::convolution_direct, AnyDesc(src_md_.dims()),
+  typename Kind::Fwd::desc desc(
+      prop, Kind::kAlgorithm, AnyDesc(src_md_.dims()),
       AnyDesc(weights_md_.dims()), bias_md_, AnyDesc(dst_md_.dims()),
       strides_, dilates_, pad_l_, pad_r_);
-  fwd_pd_ = dnnl::convolution_forward::primitive_desc(desc, CpuEngine());
-  fwd_ = dnnl::convolution_forward(fwd_pd_);
-  fwd_src_.Init(src_md_, fwd_pd_.src_desc());
-  fwd_weights_.Init(weights_md_, fwd_pd_.weights_desc());
-  fwd_dst_.Init(dst_md_, fwd_pd_.dst_desc());
+  const dnnl::primitive_attr attr = ReLUPostOp(fuse_relu_, relu_slope_);
+  fwd_pd_ = typename Kind::Fwd::primitive_desc(desc, attr, CpuEngine());
+  fwd_ = typename Kind::Fwd(fwd_pd_);
+  fwd_src_.Init(src_md_, fwd_pd_.src_desc(), kSrcSlot);
+  fwd_weights_.Init(weights_md_, fwd_pd_.weights_desc(), kWeightsSlot);
+  fwd_dst_.Init(dst_md_, fwd_pd_.dst_desc(), kDstSlot);
 }
 
-void DnnlConvolutionLayer::BuildBackward() {
+template <typename Kind>
+void DnnlConvLayer<Kind>::BuildBackward() {
   // The backward primitives need a forward_training hint.
-  dnnl::convolution_forward::desc hint_desc(
-      dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
+  typename Kind::Fwd::desc hint_desc(
+      dnnl::prop_kind::forward_training, Kind::kAlgorithm,
       AnyDesc(src_md_.dims()), AnyDesc(weights_md_.dims()), bias_md_,
       AnyDesc(dst_md_.dims()), strides_, dilates_, pad_l_, pad_r_);
-  dnnl::convolution_forward::primitive_desc hint(hint_desc, CpuEngine());
+  typename Kind::Fwd::primitive_desc hint(hint_desc, CpuEngine());
 
-  dnnl::convolution_backward_data::desc data_desc(
-      dnnl::algorithm::convolution_direct, AnyDesc(src_md_.dims()),
+  typename Kind::BwdData::desc data_desc(
+      Kind::kAlgorithm, AnyDesc(src_md_.dims()),
       AnyDesc(weights_md_.dims()), AnyDesc(dst_md_.dims()), strides_,
       dilates_, pad_l_, pad_r_);
-  bwd_data_pd_ = dnnl::convolution_backward_data::primitive_desc(
-      data_desc, CpuEngine(), hint);
-  bwd_data_ = dnnl::convolution_backward_data(bwd_data_pd_);
-  bd_diff_dst_.Init(dst_md_, bwd_data_pd_.diff_dst_desc());
-  bd_weights_.Init(weights_md_, bwd_data_pd_.weights_desc());
-  bd_diff_src_.Init(src_md_, bwd_data_pd_.diff_src_desc());
+  bwd_data_pd_ = typename Kind::BwdData::primitive_desc(data_desc, CpuEngine(), hint);
+  bwd_data_ = typename Kind::BwdData(bwd_data_pd_);
+  bd_diff_dst_.Init(dst_md_, bwd_data_pd_.diff_dst_desc(), kDataDiffDstSlot);
+  bd_weights_.Init(weights_md_, bwd_data_pd_.weights_desc(), kWeightsSlot);
+  bd_diff_src_.Init(src_md_, bwd_data_pd_.diff_src_desc(), kDstSlot);
 
-  dnnl::convolution_backward_weights::desc weights_desc(
-      dnnl::algorithm::convolution_direct, AnyDesc(src_md_.dims()),
+  typename Kind::BwdWeights::desc weights_desc(
+      Kind::kAlgorithm, AnyDesc(src_md_.dims()),
       AnyDesc(weights_md_.dims()), bias_md_, AnyDesc(dst_md_.dims()),
       strides_, dilates_, pad_l_, pad_r_);
-  bwd_weights_pd_ = dnnl::convolution_backward_weights::primitive_desc(
-      weights_desc, CpuEngine(), hint);
-  bwd_weights_ = dnnl::convolution_backward_weights(bwd_weights_pd_);
-  bw_src_.Init(src_md_, bwd_weights_pd_.src_desc());
-  bw_diff_dst_.Init(dst_md_, bwd_weights_pd_.diff_dst_desc());
+  bwd_weights_pd_ =
+      typename Kind::BwdWeights::primitive_desc(weights_desc, CpuEngine(), hint);
+  bwd_weights_ = typename Kind::BwdWeights(bwd_weights_pd_);
+  bw_src_.Init(src_md_, bwd_weights_pd_.src_desc(), kSrcSlot);
+  bw_diff_dst_.Init(dst_md_, bwd_weights_pd_.diff_dst_desc(), kDiffDstSlot);
   bw_diff_weights_ =
       dnnl::memory(bwd_weights_pd_.diff_weights_desc(), CpuEngine());
   weights_acc_.Init(bwd_weights_pd_.diff_weights_desc(), weights_md_);
@@ -144,9 +194,24 @@ void DnnlConvolutionLayer::BuildBackward() {
   backward_built_ = true;
 }
 
-void DnnlConvolutionLayer::Forward_cpu(const std::vector<Blob*>& bottom,
-                                       const std::vector<Blob*>& top) {
-  if (!supported_) return ConvolutionLayer::Forward_cpu(bottom, top);
+template <typename Kind>
+void DnnlConvLayer<Kind>::ReferenceForward(const std::vector<Blob*>& bottom,
+                                           const std::vector<Blob*>& top) {
+  Base::Forward_cpu(bottom, top);
+  if (!fuse_relu_) return;
+  for (Blob* t : top) {
+    float* x = t->mutable_cpu_data();
+    const int n = t->count();
+    const float slope = relu_slope_;
+#pragma omp parallel for if (n > 65536)
+    for (int i = 0; i < n; ++i) x[i] = x[i] > 0 ? x[i] : slope * x[i];
+  }
+}
+
+template <typename Kind>
+void DnnlConvLayer<Kind>::Forward_cpu(const std::vector<Blob*>& bottom,
+                                      const std::vector<Blob*>& top) {
+  if (!supported_) return ReferenceForward(bottom, top);
   dnnl::stream& s = CpuStream();
   dnnl::memory weights = fwd_weights_.In(blobs_[0]->cpu_data());
   for (size_t i = 0; i < bottom.size(); ++i) {
@@ -162,26 +227,30 @@ void DnnlConvolutionLayer::Forward_cpu(const std::vector<Blob*>& bottom,
   }
 }
 
-void DnnlConvolutionLayer::Backward_cpu(const std::vector<Blob*>& top,
-                                        const std::vector<bool>& propagate_down,
-                                        const std::vector<Blob*>& bottom) {
-  if (!supported_) {
-    return ConvolutionLayer::Backward_cpu(top, propagate_down, bottom);
-  }
+template <typename Kind>
+void DnnlConvLayer<Kind>::Backward_cpu(const std::vector<Blob*>& top,
+                                       const std::vector<bool>& propagate_down,
+                                       const std::vector<Blob*>& bottom) {
+  if (!supported_) return Base::Backward_cpu(top, propagate_down, bottom);
   if (!backward_built_) BuildBackward();
   dnnl::stream& s = CpuStream();
-  const bool weight_grad = param_propagate_down(0);
-  const bool bias_grad = bias_term_ && param_propagate_down(1);
+  const bool weight_grad = this->param_propagate_down(0);
+  const bool bias_grad = bias_term_ && this->param_propagate_down(1);
   bool any_data_grad = false;
   for (size_t i = 0; i < top.size(); ++i) any_data_grad |= propagate_down[i];
   dnnl::memory weights;
   if (any_data_grad) weights = bd_weights_.In(blobs_[0]->cpu_data());
+  // Both backward primitives usually want the top diff in one layout:
+  // reorder it once.
+  const bool one_diff_dst = bw_diff_dst_.want() == bd_diff_dst_.want();
   for (size_t i = 0; i < top.size(); ++i) {
     const float* top_diff = top[i]->cpu_diff();
+    dnnl::memory diff_dst;
     if (weight_grad || bias_grad) {
+      diff_dst = bw_diff_dst_.In(top_diff);
       std::unordered_map<int, dnnl::memory> args = {
           {DNNL_ARG_SRC, bw_src_.In(bottom[i]->cpu_data())},
-          {DNNL_ARG_DIFF_DST, bw_diff_dst_.In(top_diff)},
+          {DNNL_ARG_DIFF_DST, diff_dst},
           {DNNL_ARG_DIFF_WEIGHTS, bw_diff_weights_}};
       if (bias_term_) args[DNNL_ARG_DIFF_BIAS] = bw_diff_bias_;
       bwd_weights_.execute(s, args);
@@ -192,7 +261,8 @@ void DnnlConvolutionLayer::Backward_cpu(const std::vector<Blob*>& top,
     }
     if (propagate_down[i]) {
       float* bottom_diff = bottom[i]->mutable_cpu_diff();
-      bwd_data_.execute(s, {{DNNL_ARG_DIFF_DST, bd_diff_dst_.In(top_diff)},
+      if (!diff_dst || !one_diff_dst) diff_dst = bd_diff_dst_.In(top_diff);
+      bwd_data_.execute(s, {{DNNL_ARG_DIFF_DST, diff_dst},
                             {DNNL_ARG_WEIGHTS, weights},
                             {DNNL_ARG_DIFF_SRC,
                              bd_diff_src_.OutTarget(bottom_diff)}});
@@ -203,8 +273,12 @@ void DnnlConvolutionLayer::Backward_cpu(const std::vector<Blob*>& top,
 
 }  // namespace
 
+using DnnlConvolutionLayer = DnnlConvLayer<ConvKind>;
+using DnnlDeconvolutionLayer = DnnlConvLayer<DeconvKind>;
 CREMA_REGISTER_LAYER_ENGINE("Convolution", "DNNL", kDnnlPriority,
                             DnnlConvolutionLayer);
+CREMA_REGISTER_LAYER_ENGINE("Deconvolution", "DNNL", kDnnlPriority,
+                            DnnlDeconvolutionLayer);
 
 }  // namespace dnnl_engine
 }  // namespace crema

@@ -34,12 +34,14 @@ class DnnlInnerProductLayer : public InnerProductLayer {
     // The weight blob is N x K, or K x N with transpose: io.
     weights_md_ = PlainDesc({n, k}, p.transpose() ? tag::io : tag::oi);
     bias_md_ = p.bias_term() ? PlainDesc({n}, tag::x) : dnnl::memory::desc();
-    const auto prop = phase_ == TEST ? dnnl::prop_kind::forward_inference
-                                     : dnnl::prop_kind::forward_training;
-    dnnl::inner_product_forward::desc desc(prop, src_md_, weights_md_,
-                                           bias_md_, dst_md_);
-    fwd_ = dnnl::inner_product_forward(
-        dnnl::inner_product_forward::primitive_desc(desc, CpuEngine()));
+    Build();
+  }
+
+  bool FuseReLU(float negative_slope) override {
+    fuse_relu_ = true;
+    relu_slope_ = negative_slope;
+    if (m_ >= 0) Build();
+    return true;
   }
 
  protected:
@@ -56,6 +58,18 @@ class DnnlInnerProductLayer : public InnerProductLayer {
   }
 
  private:
+  void Build() {
+    const auto prop = phase_ == TEST ? dnnl::prop_kind::forward_inference
+                                     : dnnl::prop_kind::forward_training;
+    dnnl::inner_product_forward::desc desc(prop, src_md_, weights_md_,
+                                           bias_md_, dst_md_);
+    const dnnl::primitive_attr attr = ReLUPostOp(fuse_relu_, relu_slope_);
+    fwd_ = dnnl::inner_product_forward(
+        dnnl::inner_product_forward::primitive_desc(desc, attr, CpuEngine()));
+  }
+
+  bool fuse_relu_ = false;
+  float relu_slope_ = 0.f;
   int m_ = -1, k_ = -1, n_ = -1;
   dnnl::memory::desc src_md_, weights_md_, bias_md_, dst_md_;
   dnnl::inner_product_forward fwd_;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 #include "crema/common.hpp"
 #include "crema/io/proto_io.hpp"
@@ -54,6 +55,8 @@ TEST(DnnlTraining, LeNetReachesTheReferenceAccuracy) {
     GTEST_SKIP() << "crema was built without oneDNN";
   }
   if (!FileExists(kTrainTool)) GTEST_SKIP() << "tools/train is not built";
+  // One thread per tool, as the suites run: ctest runs tests side by side.
+  setenv("OMP_NUM_THREADS", "1", /*overwrite=*/0);
   TempDir dir;
   MakeDigitLmdbs(dir.path(), 100, 30);  // 1000 train, 300 test images
   const NetParameter net = LeNetOn(dir / "train_lmdb", dir / "test_lmdb", 64, 100);

@@ -1,6 +1,11 @@
 // LRN across channels on oneDNN. oneDNN's definition matches Caffe's:
 // y = x * (k + alpha / local_size * sum of x^2 over local_size channels)^-beta.
 // WITHIN_CHANNEL runs the reference.
+//
+// oneDNN's fast LRN kernels work on channel-blocked layouts (its kernels
+// for plain NCHW, the backward one above all, are far slower), so the
+// primitives run on nChw16c / nChw8c copies made through the shared
+// scratch slots.
 #include "crema/layer_registry.hpp"
 #include "crema/layers/lrn_layer.hpp"
 #include "dnnl_common.hpp"
@@ -21,7 +26,16 @@ class DnnlLRNLayer : public LRNLayer {
                  bottom[0]->count() > 0;
     if (!supported_ || bottom[0]->shape() == built_shape_) return;
     built_shape_ = bottom[0]->shape();
-    md_ = PlainDesc(ToDims(built_shape_), tag::nchw);
+    const dims shape = ToDims(built_shape_);
+    const dnnl::memory::desc plain = PlainDesc(shape, tag::nchw);
+    const int channels = built_shape_.size() > 1 ? built_shape_[1] : 1;
+    md_ = built_shape_.size() != 4 ? plain
+          : channels % 16 == 0     ? PlainDesc(shape, tag::nChw16c)
+          : channels % 8 == 0      ? PlainDesc(shape, tag::nChw8c)
+                                   : plain;
+    src_.Init(plain, md_, kSrcSlot);
+    dst_.Init(plain, md_, kDstSlot);
+    diff_dst_.Init(plain, md_, kDiffDstSlot);
     const auto alg = dnnl::algorithm::lrn_across_channels;
     const int size = static_cast<int>(p.local_size());
     dnnl::lrn_forward::desc fwd_desc(dnnl::prop_kind::forward_training, alg,
@@ -42,10 +56,11 @@ class DnnlLRNLayer : public LRNLayer {
                    const std::vector<Blob*>& top) override {
     if (!supported_) return LRNLayer::Forward_cpu(bottom, top);
     std::unordered_map<int, dnnl::memory> args = {
-        {DNNL_ARG_SRC, Wrap(md_, bottom[0]->cpu_data())},
-        {DNNL_ARG_DST, Wrap(md_, top[0]->mutable_cpu_data())}};
+        {DNNL_ARG_SRC, src_.In(bottom[0]->cpu_data())},
+        {DNNL_ARG_DST, dst_.OutTarget(top[0]->mutable_cpu_data())}};
     if (workspace_) args[DNNL_ARG_WORKSPACE] = workspace_;
     fwd_.execute(CpuStream(), args);
+    dst_.Out(top[0]->mutable_cpu_data());
   }
   void Backward_cpu(const std::vector<Blob*>& top,
                     const std::vector<bool>& propagate_down,
@@ -54,15 +69,20 @@ class DnnlLRNLayer : public LRNLayer {
       return LRNLayer::Backward_cpu(top, propagate_down, bottom);
     }
     if (!propagate_down[0]) return;
+    // The diff goes through the dst slot: forward's copy is dead by now.
     std::unordered_map<int, dnnl::memory> args = {
-        {DNNL_ARG_SRC, Wrap(md_, bottom[0]->cpu_data())},
-        {DNNL_ARG_DIFF_DST, Wrap(md_, top[0]->cpu_diff())},
-        {DNNL_ARG_DIFF_SRC, Wrap(md_, bottom[0]->mutable_cpu_diff())}};
+        {DNNL_ARG_SRC, src_.In(bottom[0]->cpu_data())},
+        {DNNL_ARG_DIFF_DST, diff_dst_.In(top[0]->cpu_diff())},
+        {DNNL_ARG_DIFF_SRC, dst_.OutTarget(bottom[0]->mutable_cpu_diff())}};
     if (workspace_) args[DNNL_ARG_WORKSPACE] = workspace_;
     bwd_.execute(CpuStream(), args);
+    dst_.Out(bottom[0]->mutable_cpu_diff());
   }
 
  private:
+  static constexpr int kSrcSlot = 0, kDstSlot = 2, kDiffDstSlot = 3;
+
+  Converter src_, dst_, diff_dst_;
   bool supported_ = false;
   std::vector<int> built_shape_;
   dnnl::memory::desc md_;

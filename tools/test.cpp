@@ -83,7 +83,6 @@ int Test() {
   }
   crema::Net net(FLAGS_model, phase, FLAGS_level, SplitCommas(FLAGS_stage));
   for (const std::string& file : SplitCommas(FLAGS_weights)) {
-    if (!crema::FileExists(file)) crema::Throw("The weights file '", file, "' does not exist.");
     net.CopyTrainedLayersFrom(file);
   }
   net.ShareActivationMemory();  // scoring reads only the net's outputs

@@ -87,9 +87,8 @@ class Classifier {
   std::vector<std::string> labels_;
 };
 
-// Copies weights into net like Net::CopyTrainedLayersFrom, but throws
-// crema::Error when the file holds weights for none of the net's layers
-// that have parameters: it belongs to another net.
+// Net::CopyTrainedLayersFrom(weights_file): throws crema::Error when the
+// file holds weights for none of the net's layers that have parameters.
 void CopyWeightsChecked(Net* net, const std::string& weights_file);
 
 // One label per line (trailing '\r' and blank trailing lines dropped).

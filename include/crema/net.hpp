@@ -66,7 +66,13 @@ class Net {
   // Copies weights by layer name. Layers missing on either side are logged
   // and skipped; a same-named layer with other shapes is a crema::Error.
   void CopyTrainedLayersFrom(const NetParameter& param);
-  // From a .caffemodel (binary) or text file with weights.
+  // As above, for weights read from `source` (a file name, for messages),
+  // but a crema::Error when the net has layers with parameters and the
+  // weights match none of them by name: they belong to another net. Some
+  // layers matching is fine (fine-tuning). Every error names `source`.
+  void CopyTrainedLayersFrom(const NetParameter& param, const std::string& source);
+  // Reads a .caffemodel (binary) or text file with weights, then copies them
+  // with the check above.
   void CopyTrainedLayersFrom(const std::string& path);
   // Makes this net use other's parameter blobs (a test net shares the train net's).
   void ShareTrainedLayersWith(const Net& other);
@@ -144,6 +150,7 @@ class Net {
                    std::map<std::string, int>* blob_name_to_idx);
   void AppendParam(const NetParameter& param, int layer_id, int param_id);
   void DecideBackward(bool force_backward);
+  std::string DescribeBottoms(int layer_id) const;
   void ShareWeights();
   void PlanActivationSharing();
   void FuseInPlaceReLUs();

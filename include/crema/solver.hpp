@@ -122,6 +122,8 @@ class Solver {
   std::map<std::pair<std::string, std::string>, std::string> TestNetStates() const;
   void SaveRunState(SolverState* state) const;
   void RestoreRunState(const SolverState& state, const std::string& state_file);
+  void CheckLearnedNetFits(const NetParameter& learned, const std::string& state_file,
+                           const std::string& weights_file) const;
   void CheckHistoryFits(const SolverState& state, const std::string& state_file) const;
   // Under a GradientSync: the root's weights and reader positions everywhere,
   // each rank on its shard and its own random stream. Once per run.

@@ -188,13 +188,19 @@ bool Blob::ShapeEquals(const BlobProto& proto) const {
 }
 
 void Blob::FromProto(const BlobProto& proto, bool reshape) {
-  if (reshape) {
-    Reshape(BlobProtoShape(proto));
-  } else if (!ShapeEquals(proto)) {
-    Throw("Blob shape mismatch: the stored blob has shape ",
-          ShapeString(BlobProtoShape(proto)), " but ", shape_string(),
-          " is expected.");
+  const std::vector<int> shape = BlobProtoShape(proto);
+  if (!reshape && !ShapeEquals(proto)) {
+    Throw("Blob shape mismatch: the stored blob has shape ", ShapeString(shape), " but ",
+          shape_string(), " is expected.");
   }
+  // A proto that states a shape with elements must carry their values.
+  int64_t count = shape.empty() ? 0 : 1;
+  for (int dim : shape) count *= dim;
+  if (count > 0 && proto.double_data_size() == 0 && proto.data_size() == 0) {
+    Throw("The stored blob of shape ", ShapeString(shape), " holds no data values; it needs ",
+          count, ".");
+  }
+  if (reshape) Reshape(shape);
   auto fill = [this](int n, auto getter, float* dst, const char* what) {
     if (n == 0) return;
     if (n != count_) {

@@ -15,32 +15,7 @@
 namespace crema {
 
 void CopyWeightsChecked(Net* net, const std::string& weights_file) {
-  if (!FileExists(weights_file)) Throw("The weights file '", weights_file, "' does not exist.");
-  NetParameter param;
-  ReadNetParamsFromFile(weights_file, &param);
-  if (param.layer_size() == 0) {
-    Throw("The weights file '", weights_file, "' holds no layers; it is empty or not a "
-          ".caffemodel.");
-  }
-  std::set<std::string> in_file;
-  for (const LayerParameter& layer : param.layer()) {
-    if (layer.blobs_size() > 0) in_file.insert(layer.name());
-  }
-  int with_params = 0, matched = 0;
-  for (int i = 0; i < net->num_layers(); ++i) {
-    if (net->layers()[i]->blobs().empty()) continue;
-    ++with_params;
-    if (in_file.count(net->layer_names()[i])) ++matched;
-  }
-  if (with_params > 0 && matched == 0) {
-    std::string names;
-    for (const std::string& name : in_file) names += (names.empty() ? "" : ", ") + name;
-    Throw("The weights file '", weights_file, "' holds weights for none of the ", with_params,
-          " layers with parameters of net '", net->name(), "' (the file's layers with weights: ",
-          names.empty() ? std::string("none") : names,
-          "); it looks like the weights of another net.");
-  }
-  net->CopyTrainedLayersFrom(param);
+  net->CopyTrainedLayersFrom(weights_file);
 }
 
 std::vector<std::string> ReadLabelsFile(const std::string& path) {

@@ -91,7 +91,9 @@ class MSRAFiller : public Filler {
   }
 };
 
-// Bilinear interpolation kernels for Deconvolution-based upsampling.
+// Bilinear interpolation kernels for Deconvolution-based upsampling, as
+// Caffe fills them: f = ceil(K / 2), c = (K - 1) / (2 f), and weight
+// (1 - |x / f - c|) (1 - |y / f - c|) at kernel position (y, x).
 class BilinearFiller : public Filler {
  public:
   using Filler::Filler;
@@ -122,6 +124,11 @@ std::unique_ptr<Filler> GetFiller(const FillerParameter& param) {
   if (type == "uniform" && !(param.min() <= param.max())) {
     Throw("The uniform filler needs min <= max; got min ", param.min(),
           " and max ", param.max(), ".");
+  }
+  // As in Caffe, only the gaussian filler knows what `sparse` means.
+  if (type != "gaussian" && param.sparse() != -1) {
+    Throw("The ", type, " filler does not support sparse (got sparse: ", param.sparse(),
+          "); only the gaussian filler does. Remove it.");
   }
   if (type == "constant") return std::make_unique<ConstantFiller>(param);
   if (type == "uniform") return std::make_unique<UniformFiller>(param);

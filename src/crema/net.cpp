@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "crema/insert_splits.hpp"
+#include "crema/io/proto_io.hpp"
 #include "crema/io/upgrade_proto.hpp"
 #include "crema/layer_registry.hpp"
 #include "crema/math/math_functions.hpp"
@@ -142,9 +143,14 @@ void Net::Init(const NetParameter& in_param) {
     try {
       layer.SetUp(bottom_vecs_[layer_id], top_vecs_[layer_id]);
     } catch (const Error& e) {
-      const std::string what = e.what();
-      if (what.rfind("layer '" + layer_param.name() + "'", 0) == 0) throw;
-      Throw("layer '", layer_param.name(), "' (", layer_param.type(), "): ", what);
+      std::string what = e.what();
+      if (what.rfind("layer '" + layer_param.name() + "'", 0) != 0) {
+        what = StrCat("layer '", layer_param.name(), "' (", layer_param.type(), "): ", what);
+      }
+      const std::string bottoms = DescribeBottoms(layer_id);
+      if (bottoms.empty()) Throw(what);
+      if (!what.empty() && what.back() == '.') what.pop_back();
+      Throw(what, bottoms, ".");
     }
     for (int top_id = 0; top_id < static_cast<int>(top_vecs_[layer_id].size()); ++top_id) {
       const int blob_id = top_id_vecs_[layer_id][top_id];
@@ -216,6 +222,18 @@ void Net::FuseInPlaceReLUs() {
       LOG(INFO) << layer_names_[i] << " runs fused into " << layer_names_[i - 1] << ".";
     }
   }
+}
+
+// " (bottoms: 'a' 2 x 3 (6), 'b' 2 x 4 (8))", or "" for a layer without bottoms.
+std::string Net::DescribeBottoms(int layer_id) const {
+  const auto& bottoms = bottom_vecs_[layer_id];
+  if (bottoms.empty()) return "";
+  std::string out = " (bottoms: ";
+  for (size_t b = 0; b < bottoms.size(); ++b) {
+    out += StrCat(b ? ", " : "", "'", blob_names_[bottom_id_vecs_[layer_id][b]], "' ",
+                  bottoms[b]->shape_string());
+  }
+  return out + ")";
 }
 
 // Walks the layers from last to first: a layer needs backward only if some
@@ -550,10 +568,40 @@ void Net::CopyTrainedLayersFrom(const NetParameter& param) {
   }
 }
 
+void Net::CopyTrainedLayersFrom(const NetParameter& param, const std::string& source) {
+  std::set<std::string> in_file;
+  for (const LayerParameter& layer : param.layer()) {
+    if (layer.blobs_size() > 0) in_file.insert(layer.name());
+  }
+  int with_params = 0, matched = 0;
+  for (int i = 0; i < num_layers(); ++i) {
+    if (layers_[i]->blobs().empty()) continue;
+    ++with_params;
+    if (in_file.count(layer_names_[i])) ++matched;
+  }
+  if (with_params > 0 && param.layer_size() == 0) {
+    Throw("The weights file '", source, "' holds no layers; it is empty or not a "
+          ".caffemodel.");
+  }
+  if (with_params > 0 && matched == 0) {
+    std::vector<std::string> names(in_file.begin(), in_file.end());
+    Throw("The weights file '", source, "' holds weights for none of the ", with_params,
+          " layers with parameters of net '", name_, "' (the file's layers with weights: ",
+          names.empty() ? std::string("none") : JoinNames(names),
+          "); it looks like the weights of another net.");
+  }
+  try {
+    CopyTrainedLayersFrom(param);
+  } catch (const Error& e) {
+    Throw("While loading the weights file '", source, "': ", e.what());
+  }
+}
+
 void Net::CopyTrainedLayersFrom(const std::string& path) {
+  if (!FileExists(path)) Throw("The weights file '", path, "' does not exist.");
   NetParameter param;
   ReadNetParamsFromFile(path, &param);
-  CopyTrainedLayersFrom(param);
+  CopyTrainedLayersFrom(param, path);
 }
 
 void Net::ShareTrainedLayersWith(const Net& other) {

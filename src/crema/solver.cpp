@@ -277,8 +277,15 @@ void Solver::LoadWeights(const std::string& files) {
     NetParameter weights;
     ReadNetParamsFromFile(file, &weights);
     LOG(INFO) << "Copying weights from " << file;
-    net_->CopyTrainedLayersFrom(weights);
-    for (auto& test_net : test_nets_) test_net->CopyTrainedLayersFrom(weights);
+    net_->CopyTrainedLayersFrom(weights, file);
+    for (auto& test_net : test_nets_) {
+      try {
+        test_net->CopyTrainedLayersFrom(weights);
+      } catch (const Error& e) {
+        Throw("While loading the weights file '", file, "' into test net '",
+              test_net->name(), "': ", e.what());
+      }
+    }
   }
 }
 
@@ -633,6 +640,26 @@ void Solver::CheckHistoryFits(const SolverState& state,
   }
 }
 
+// History shapes can match by chance; the weights a state refers to must
+// also cover every layer of the train net that has parameters.
+void Solver::CheckLearnedNetFits(const NetParameter& learned, const std::string& state_file,
+                                 const std::string& weights_file) const {
+  std::set<std::string> in_file;
+  for (const LayerParameter& layer : learned.layer()) {
+    if (layer.blobs_size() > 0) in_file.insert(layer.name());
+  }
+  std::string missing;
+  int num_missing = 0;
+  for (int i = 0; i < net_->num_layers(); ++i) {
+    if (net_->layers()[i]->blobs().empty() || in_file.count(net_->layer_names()[i])) continue;
+    missing += StrCat(num_missing++ ? ", " : "", "'", net_->layer_names()[i], "'");
+  }
+  if (num_missing == 0) return;
+  Throw("The solver state '", state_file, "' was saved for another net: its weights file '",
+        weights_file, "' has no weights for ", num_missing == 1 ? "layer " : "layers ",
+        missing, " of net '", net_->name(), "'.");
+}
+
 void Solver::Restore(const std::string& state_file) {
   if (EndsWith(state_file, ".h5")) {
     Throw("'", state_file, "' is an HDF5 solver state; crema reads binary "
@@ -657,7 +684,8 @@ void Solver::Restore(const std::string& state_file) {
     }
     NetParameter net_param;
     ReadNetParamsFromBinaryFile(weights, &net_param);
-    net_->CopyTrainedLayersFrom(net_param);
+    CheckLearnedNetFits(net_param, state_file, weights);
+    net_->CopyTrainedLayersFrom(net_param, weights);
   }
   iter_ = state.iter();
   current_step_ = state.current_step();

@@ -86,10 +86,10 @@ void ReplaceDataLayers(NetParameter* net) {
 void UseConstantFillers(NetParameter* net) {
   for (LayerParameter& layer : *net->mutable_layer()) {
     if (layer.has_convolution_param()) {
-      layer.mutable_convolution_param()->mutable_weight_filler()->set_type("constant");
+      layer.mutable_convolution_param()->mutable_weight_filler()->Clear();  // constant 0
     }
     if (layer.has_inner_product_param()) {
-      layer.mutable_inner_product_param()->mutable_weight_filler()->set_type("constant");
+      layer.mutable_inner_product_param()->mutable_weight_filler()->Clear();  // constant 0
     }
   }
 }

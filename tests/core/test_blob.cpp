@@ -132,6 +132,37 @@ TEST(BlobTest, ProtoWithWrongValueCountIsAnError) {
   EXPECT_THROW(blob.FromProto(proto), Error);
 }
 
+TEST(BlobTest, ProtoWithShapeButNoValuesIsAnError) {
+  BlobProto proto;
+  proto.mutable_shape()->add_dim(2);
+  proto.mutable_shape()->add_dim(3);
+  Blob blob;
+  try {
+    blob.FromProto(proto);
+    FAIL() << "a 2 x 3 proto without values was accepted";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("2 x 3"), std::string::npos) << what;
+    EXPECT_NE(what.find("no data"), std::string::npos) << what;
+  }
+  Blob same({2, 3});
+  EXPECT_THROW(same.FromProto(proto, false), Error);
+  // Legacy shape fields count too.
+  BlobProto legacy;
+  legacy.set_num(1);
+  legacy.set_channels(1);
+  legacy.set_height(2);
+  legacy.set_width(2);
+  EXPECT_THROW(blob.FromProto(legacy), Error);
+  // A proto whose count is 0 needs no values.
+  BlobProto empty;
+  empty.mutable_shape()->add_dim(0);
+  empty.mutable_shape()->add_dim(3);
+  EXPECT_NO_THROW(blob.FromProto(empty));
+  EXPECT_EQ(0, blob.count());
+  EXPECT_NO_THROW(blob.FromProto(BlobProto()));
+}
+
 TEST(BlobTest, CopyFromChecksCount) {
   Blob a({2, 3}), b({5});
   EXPECT_THROW(b.CopyFrom(a), Error);

@@ -98,22 +98,56 @@ TEST(FillerTest, MSRAStd) {
   EXPECT_NEAR(0, mean, 0.005);
 }
 
-TEST(FillerTest, BilinearKernel) {
+// Caffe's kernel: f = ceil(K / 2), c = (K - 1) / (2 f); the weight at (y, x)
+// is (1 - |x / f - c|) (1 - |y / f - c|), the same for every (num, channel).
+void ExpectBilinear(int size, const std::vector<float>& axis) {
+  Blob blob(2, 3, size, size);
+  GetFiller(Param("type: 'bilinear'"))->Fill(&blob);
+  const int plane = size * size;
+  for (int i = 0; i < blob.count(); ++i) {
+    const int x = i % size, y = (i / size) % size;
+    ASSERT_NEAR(axis[y] * axis[x], blob.cpu_data()[i], 1e-6)
+        << "K " << size << " plane " << i / plane << " y " << y << " x " << x;
+  }
+}
+
+TEST(FillerTest, BilinearKernelEven) {
+  // K = 4: f = 2, c = 0.75; along an axis 1 - |x/2 - 0.75|.
+  ExpectBilinear(4, {0.25f, 0.75f, 0.75f, 0.25f});
+  // The full 4 x 4 plane, written out.
+  const float expected[16] = {0.0625f, 0.1875f, 0.1875f, 0.0625f,
+                              0.1875f, 0.5625f, 0.5625f, 0.1875f,
+                              0.1875f, 0.5625f, 0.5625f, 0.1875f,
+                              0.0625f, 0.1875f, 0.1875f, 0.0625f};
   Blob blob(1, 1, 4, 4);
   GetFiller(Param("type: 'bilinear'"))->Fill(&blob);
-  // f = 2, c = 0.75: weights along one axis are 0.25, 0.75, 0.75, 0.25.
-  const float w[4] = {0.25f, 0.75f, 0.75f, 0.25f};
-  for (int y = 0; y < 4; ++y) {
-    for (int x = 0; x < 4; ++x) {
-      EXPECT_NEAR(w[y] * w[x], blob.cpu_data()[y * 4 + x], 1e-6);
-    }
+  for (int i = 0; i < 16; ++i) EXPECT_NEAR(expected[i], blob.cpu_data()[i], 1e-6) << i;
+}
+
+TEST(FillerTest, BilinearKernelOdd) {
+  // K = 3: f = 2, c = 0.5; along an axis 0.5, 1, 0.5 (centred).
+  ExpectBilinear(3, {0.5f, 1.f, 0.5f});
+  // K = 5: f = 3, c = 2/3; along an axis 1/3, 2/3, 1, 2/3, 1/3.
+  ExpectBilinear(5, {1 / 3.f, 2 / 3.f, 1.f, 2 / 3.f, 1 / 3.f});
+}
+
+TEST(FillerTest, BilinearRejectsNonSquareAndSparse) {
+  Blob wide(1, 1, 3, 4);
+  EXPECT_THROW(GetFiller(Param("type: 'bilinear'"))->Fill(&wide), Error);
+  Blob flat({4, 4});
+  EXPECT_THROW(GetFiller(Param("type: 'bilinear'"))->Fill(&flat), Error);
+  try {
+    GetFiller(Param("type: 'bilinear' sparse: 2"));
+    FAIL() << "sparse bilinear should be refused";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("bilinear"), std::string::npos) << what;
+    EXPECT_NE(what.find("sparse"), std::string::npos) << what;
   }
-  Blob odd(1, 1, 3, 3);
-  GetFiller(Param("type: 'bilinear'"))->Fill(&odd);
-  // f = 2, c = 0.5 for width 3: the kernel is centred, 0.5, 1, 0.5.
-  EXPECT_NEAR(0.5f * 0.5f, odd.cpu_data()[0], 1e-6);
-  EXPECT_NEAR(1.f, odd.cpu_data()[4], 1e-6);
-  EXPECT_NEAR(0.5f, odd.cpu_data()[1], 1e-6);
+  // Caffe refuses sparse for every filler but gaussian.
+  EXPECT_THROW(GetFiller(Param("type: 'xavier' sparse: 3")), Error);
+  EXPECT_THROW(GetFiller(Param("type: 'constant' sparse: 0")), Error);
+  EXPECT_NO_THROW(GetFiller(Param("type: 'bilinear' sparse: -1")));
 }
 
 TEST(FillerTest, UnknownTypeIsAnError) {

@@ -179,13 +179,17 @@ class ConvolutionLayerTest : public ::testing::Test {
     }
   }
 
+  // With the default engine and with the reference engine forced.
   void CheckGradient(const std::string& type, const std::string& conv_text,
                      const std::vector<int>& shape) {
-    bottom_.Reshape(shape);
-    FillGaussian(&bottom_);
-    auto layer = LayerRegistry::Create(ConvParam(type, conv_text));
-    GradientChecker checker(1e-2f, 1e-3f);
-    checker.CheckGradientExhaustive(layer.get(), {&bottom_}, {&top_});
+    for (const std::string& engine : testing::EnginesUnderTest()) {
+      SCOPED_TRACE(type + " {" + conv_text + "} engine " + (engine.empty() ? "default" : engine));
+      bottom_.Reshape(shape);
+      FillGaussian(&bottom_);
+      auto layer = LayerRegistry::Create(testing::WithEngine(ConvParam(type, conv_text), engine));
+      GradientChecker checker(1e-2f, 1e-3f);
+      checker.CheckGradientExhaustive(layer.get(), {&bottom_}, {&top_});
+    }
   }
 
   void ExpectSetUpError(const LayerParameter& param,
@@ -407,9 +411,13 @@ TEST_F(ConvolutionLayerTest, MultipleBottomsShareWeights) {
   for (int i = 0; i < top2.count(); ++i) {
     EXPECT_NEAR(expected.cpu_data()[i], top2.cpu_data()[i], 1e-4);
   }
-  GradientChecker checker(1e-2f, 1e-3f);
-  checker.CheckGradientExhaustive(layer.get(), {&bottom_, &bottom2},
-                                  {&top_, &top2});
+  for (const std::string& engine : testing::EnginesUnderTest()) {
+    SCOPED_TRACE("engine " + (engine.empty() ? std::string("default") : engine));
+    auto checked = LayerRegistry::Create(
+        testing::WithEngine(ConvParam("Convolution", "num_output: 2 kernel_size: 2"), engine));
+    GradientChecker checker(1e-2f, 1e-3f);
+    checker.CheckGradientExhaustive(checked.get(), {&bottom_, &bottom2}, {&top_, &top2});
+  }
 }
 
 // ---- gradients ----

@@ -37,12 +37,16 @@ class InnerProductLayerTest : public ::testing::Test {
     return layer;
   }
 
+  // With the default engine and with the reference engine forced.
   void CheckGradient(const std::string& text, const std::vector<int>& shape) {
-    bottom_.Reshape(shape);
-    FillGaussian(&bottom_);
-    auto layer = LayerRegistry::Create(IPParam(text));
-    GradientChecker checker(1e-2f, 1e-3f);
-    checker.CheckGradientExhaustive(layer.get(), {&bottom_}, {&top_});
+    for (const std::string& engine : testing::EnginesUnderTest()) {
+      SCOPED_TRACE("{" + text + "} engine " + (engine.empty() ? "default" : engine));
+      bottom_.Reshape(shape);
+      FillGaussian(&bottom_);
+      auto layer = LayerRegistry::Create(testing::WithEngine(IPParam(text), engine));
+      GradientChecker checker(1e-2f, 1e-3f);
+      checker.CheckGradientExhaustive(layer.get(), {&bottom_}, {&top_});
+    }
   }
 
   Blob bottom_, top_;

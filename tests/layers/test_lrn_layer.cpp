@@ -39,12 +39,16 @@ class LRNLayerTest : public ::testing::Test {
     return std::vector<float>(top_.cpu_data(), top_.cpu_data() + top_.count());
   }
 
+  // With the default engine and with the reference engine forced.
   void CheckGradient(const std::string& text, const std::vector<int>& shape) {
-    bottom_.Reshape(shape);
-    FillGaussian(&bottom_);
-    auto layer = LayerRegistry::Create(LRNParam(text));
-    GradientChecker checker(1e-2f, 1e-2f);
-    checker.CheckGradientExhaustive(layer.get(), {&bottom_}, {&top_});
+    for (const std::string& engine : testing::EnginesUnderTest()) {
+      SCOPED_TRACE("{" + text + "} engine " + (engine.empty() ? "default" : engine));
+      bottom_.Reshape(shape);
+      FillGaussian(&bottom_);
+      auto layer = LayerRegistry::Create(testing::WithEngine(LRNParam(text), engine));
+      GradientChecker checker(1e-2f, 1e-2f);
+      checker.CheckGradientExhaustive(layer.get(), {&bottom_}, {&top_});
+    }
   }
 
   Blob bottom_, top_;

@@ -52,11 +52,17 @@ TEST_F(NeuronLayerTest, LeakyReLUForward) {
 }
 
 TEST_F(NeuronLayerTest, ReLUGradient) {
-  for (const char* slope : {"0", "0.01", "0.3"}) {
-    auto layer = MakeLayer(std::string("type: 'ReLU' relu_param { negative_slope: ") +
-                           slope + " }");
-    GradientChecker checker(1e-2f, 1e-3f, 1701, 0.f, 0.01f);
-    checker.CheckGradientEltwise(layer.get(), bottom_vec(), top_vec());
+  for (const std::string& engine : testing::EnginesUnderTest()) {
+    for (const char* slope : {"0", "0.01", "0.3"}) {
+      SCOPED_TRACE(std::string("slope ") + slope + " engine " +
+                   (engine.empty() ? "default" : engine));
+      auto layer = LayerRegistry::Create(testing::WithEngine(
+          ParseText<LayerParameter>(std::string("type: 'ReLU' relu_param { negative_slope: ") +
+                                    slope + " }"),
+          engine));
+      GradientChecker checker(1e-2f, 1e-3f, 1701, 0.f, 0.01f);
+      checker.CheckGradientEltwise(layer.get(), bottom_vec(), top_vec());
+    }
   }
 }
 
@@ -84,18 +90,23 @@ TEST_F(NeuronLayerTest, ReLUInPlaceMatchesOutOfPlace) {
 }
 
 TEST_F(NeuronLayerTest, ReLUGradientInPlace) {
-  auto layer = MakeLayer("type: 'ReLU' relu_param { negative_slope: 0.1 }");
-  // The checker perturbs the bottom, which is the top too: check by hand.
-  std::vector<Blob*> both{&bottom_};
   Blob original(bottom_.shape());
   original.CopyFrom(bottom_);
-  layer->SetUp(both, both);
-  layer->Forward(both, both);
-  for (int i = 0; i < bottom_.count(); ++i) bottom_.mutable_cpu_diff()[i] = 1.f + i;
-  layer->Backward(both, {true}, both);
-  for (int i = 0; i < bottom_.count(); ++i) {
-    const float x = original.cpu_data()[i];
-    EXPECT_FLOAT_EQ((1.f + i) * (x > 0 ? 1.f : 0.1f), bottom_.cpu_diff()[i]);
+  for (const std::string& engine : testing::EnginesUnderTest()) {
+    SCOPED_TRACE("engine " + (engine.empty() ? std::string("default") : engine));
+    auto layer = LayerRegistry::Create(testing::WithEngine(
+        ParseText<LayerParameter>("type: 'ReLU' relu_param { negative_slope: 0.1 }"), engine));
+    // The checker perturbs the bottom, which is the top too: check by hand.
+    bottom_.CopyFrom(original);
+    std::vector<Blob*> both{&bottom_};
+    layer->SetUp(both, both);
+    layer->Forward(both, both);
+    for (int i = 0; i < bottom_.count(); ++i) bottom_.mutable_cpu_diff()[i] = 1.f + i;
+    layer->Backward(both, {true}, both);
+    for (int i = 0; i < bottom_.count(); ++i) {
+      const float x = original.cpu_data()[i];
+      EXPECT_FLOAT_EQ((1.f + i) * (x > 0 ? 1.f : 0.1f), bottom_.cpu_diff()[i]);
+    }
   }
 }
 

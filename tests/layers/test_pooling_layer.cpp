@@ -71,19 +71,23 @@ class PoolingLayerTest : public ::testing::Test {
     }
   }
 
+  // With the default engine and with the reference engine forced.
   void CheckGradient(const LayerParameter& param, const std::vector<int>& shape,
                      bool distinct, bool with_mask = false) {
-    bottom_.Reshape(shape);
-    if (distinct) {
-      FillDistinct();
-    } else {
-      FillUniform(&bottom_, 0.1f, 1.f);
+    for (const std::string& engine : testing::EnginesUnderTest()) {
+      SCOPED_TRACE(param.ShortDebugString() + " engine " + (engine.empty() ? "default" : engine));
+      bottom_.Reshape(shape);
+      if (distinct) {
+        FillDistinct();
+      } else {
+        FillUniform(&bottom_, 0.1f, 1.f);
+      }
+      auto layer = LayerRegistry::Create(testing::WithEngine(param, engine));
+      std::vector<Blob*> tops = {&top_};
+      if (with_mask) tops.push_back(&mask_);
+      GradientChecker checker(1e-2f, 1e-3f);
+      checker.CheckGradientExhaustive(layer.get(), {&bottom_}, tops);
     }
-    auto layer = LayerRegistry::Create(param);
-    std::vector<Blob*> tops = {&top_};
-    if (with_mask) tops.push_back(&mask_);
-    GradientChecker checker(1e-2f, 1e-3f);
-    checker.CheckGradientExhaustive(layer.get(), {&bottom_}, tops);
   }
 
   void ExpectError(const LayerParameter& param, const std::vector<int>& shape,

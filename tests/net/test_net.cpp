@@ -3,6 +3,7 @@
 // weight copying and ToProto round trips, and the errors users see.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 
@@ -342,6 +343,181 @@ TEST(NetTest, CopyTrainedLayersShapeMismatchNamesLayerBlobAndShapes) {
   }
 }
 
+int LayerIndex(const Net& net, const std::string& name) {
+  const auto& names = net.layer_names();
+  return static_cast<int>(std::find(names.begin(), names.end(), name) - names.begin());
+}
+
+// ip2 learns but does not pass a gradient down to h: ip1 gets no backward.
+const char* kPropagateDownNet = R"(
+  name: "propagate_down"
+  layer { name: "data" type: "Input" top: "data"
+          input_param { shape { dim: 2 dim: 3 } } }
+  layer { name: "ip1" type: "InnerProduct" bottom: "data" top: "h"
+          inner_product_param { num_output: 4
+            weight_filler { type: "gaussian" std: 1 }
+            bias_filler { type: "gaussian" std: 1 } } }
+  layer { name: "ip2" type: "InnerProduct" bottom: "h" top: "out"
+          propagate_down: false loss_weight: 1
+          inner_product_param { num_output: 2
+            weight_filler { type: "gaussian" std: 1 }
+            bias_filler { type: "gaussian" std: 1 } } }
+)";
+
+TEST(NetTest, PropagateDownFalseStopsTheGradientAtThatBottom) {
+  Net net(ParseText<NetParameter>(kPropagateDownNet));
+  const int ip1 = LayerIndex(net, "ip1");
+  const int ip2 = LayerIndex(net, "ip2");
+  EXPECT_TRUE(net.layer_need_backward()[ip2]);   // its parameters learn
+  EXPECT_FALSE(net.bottom_need_backward()[ip2][0]);
+  EXPECT_FALSE(net.layer_need_backward()[ip1]);  // nothing reaches it
+
+  testing::FillGaussian(net.blob_by_name("data").get());
+  net.ClearParamDiffs();
+  net.Forward();
+  Blob& h = *net.blob_by_name("h");
+  for (int i = 0; i < h.count(); ++i) h.mutable_cpu_diff()[i] = 7.f;  // a marker
+  net.Backward();
+  for (int i = 0; i < h.count(); ++i) ASSERT_EQ(7.f, h.cpu_diff()[i]) << i;
+  EXPECT_EQ(0.f, net.layer_by_name("ip1")->blobs()[0]->asum_diff());
+  EXPECT_EQ(0.f, net.layer_by_name("ip1")->blobs()[1]->asum_diff());
+  // ip2's own gradients are still computed: dL/db = batch size.
+  EXPECT_GT(net.layer_by_name("ip2")->blobs()[0]->asum_diff(), 0.f);
+  const float* bdiff = net.layer_by_name("ip2")->blobs()[1]->cpu_diff();
+  EXPECT_NEAR(2.f, bdiff[0], 1e-5);
+  EXPECT_NEAR(2.f, bdiff[1], 1e-5);
+
+  // Control: the same net without propagate_down does reach ip1.
+  std::string text = kPropagateDownNet;
+  text.erase(text.find("propagate_down: false"), std::string("propagate_down: false").size());
+  Net full(ParseText<NetParameter>(text));
+  EXPECT_TRUE(full.layer_need_backward()[LayerIndex(full, "ip1")]);
+}
+
+// data -> relu -> a -> sigmoid -> b (loss), with input gradients.
+const char* kChainNet = R"(
+  name: "chain"
+  force_backward: true
+  layer { name: "data" type: "Input" top: "data"
+          input_param { shape { dim: 4 } } }
+  layer { name: "relu" type: "ReLU" bottom: "data" top: "a" }
+  layer { name: "sig" type: "Sigmoid" bottom: "a" top: "b" loss_weight: 1 }
+)";
+
+float Sigmoid(float x) { return 1.f / (1.f + std::exp(-x)); }
+
+TEST(NetTest, ForwardFromToRunsOnlyTheGivenLayers) {
+  Net net(ParseText<NetParameter>(kChainNet));
+  ASSERT_EQ(3, net.num_layers());
+  Blob& data = *net.blob_by_name("data");
+  Blob& a = *net.blob_by_name("a");
+  Blob& b = *net.blob_by_name("b");
+  const float x[4] = {-1, 2, -3, 4};
+  for (int i = 0; i < 4; ++i) data.mutable_cpu_data()[i] = x[i];
+  for (int i = 0; i < 4; ++i) b.mutable_cpu_data()[i] = -5.f;  // a marker
+
+  // Layers 0..1: a is computed, the loss layer does not run.
+  EXPECT_EQ(0.f, net.ForwardTo(1));
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(std::max(0.f, x[i]), a.cpu_data()[i]) << i;
+    EXPECT_EQ(-5.f, b.cpu_data()[i]) << i;
+  }
+  // Layer 2 alone, from an a the ReLU could not have produced: the ReLU
+  // must not run again.
+  const float new_a[4] = {-2, 0.5f, 1, -0.25f};
+  for (int i = 0; i < 4; ++i) a.mutable_cpu_data()[i] = new_a[i];
+  const float loss = net.ForwardFrom(2);
+  float expected_loss = 0;
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(new_a[i], a.cpu_data()[i]) << i;
+    EXPECT_NEAR(Sigmoid(new_a[i]), b.cpu_data()[i], 1e-6) << i;
+    expected_loss += Sigmoid(new_a[i]);
+  }
+  EXPECT_NEAR(expected_loss, loss, 1e-5);
+  EXPECT_NEAR(expected_loss, net.ForwardFromTo(2, 2), 1e-5);
+}
+
+TEST(NetTest, BackwardFromToRunsOnlyTheGivenLayers) {
+  Net net(ParseText<NetParameter>(kChainNet));
+  Blob& data = *net.blob_by_name("data");
+  Blob& a = *net.blob_by_name("a");
+  const float x[4] = {-1, 2, -3, 4};
+  for (int i = 0; i < 4; ++i) data.mutable_cpu_data()[i] = x[i];
+  net.Forward();
+  for (int i = 0; i < 4; ++i) data.mutable_cpu_diff()[i] = 9.f;  // a marker
+
+  // The loss layer alone: a's diff is sigmoid'(a), data's is untouched.
+  net.BackwardFromTo(2, 2);
+  float a_diff[4];
+  for (int i = 0; i < 4; ++i) {
+    const float s = Sigmoid(std::max(0.f, x[i]));
+    a_diff[i] = s * (1 - s);
+    EXPECT_NEAR(a_diff[i], a.cpu_diff()[i], 1e-6) << i;
+    EXPECT_EQ(9.f, data.cpu_diff()[i]) << i;
+  }
+  // Then the ReLU alone passes a's diff where x > 0.
+  net.BackwardTo(1);  // layers 2 and 1
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_NEAR(x[i] > 0 ? a_diff[i] : 0.f, data.cpu_diff()[i], 1e-6) << i;
+  }
+  for (int i = 0; i < 4; ++i) data.mutable_cpu_diff()[i] = 9.f;
+  net.BackwardFrom(1);  // layers 1 and 0: from a's diff as it stands
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_NEAR(x[i] > 0 ? a_diff[i] : 0.f, data.cpu_diff()[i], 1e-6) << i;
+  }
+}
+
+// InnerProduct into a EuclideanLoss whose loss_weight is `weight`.
+std::string WeightedLossNet(float weight) {
+  return R"(
+    name: "weighted"
+    force_backward: true
+    layer { name: "data" type: "Input" top: "data" top: "target"
+            input_param { shape { dim: 3 dim: 4 } shape { dim: 3 dim: 2 } } }
+    layer { name: "ip" type: "InnerProduct" bottom: "data" top: "ip"
+            inner_product_param { num_output: 2
+              weight_filler { type: "gaussian" std: 1 }
+              bias_filler { type: "gaussian" std: 1 } } }
+    layer { name: "loss" type: "EuclideanLoss" bottom: "ip" bottom: "target" top: "loss"
+            loss_weight: )" + std::to_string(weight) + " }";
+}
+
+TEST(NetTest, LossWeightScalesTheGradients) {
+  Net one(ParseText<NetParameter>(WeightedLossNet(1.f)));
+  Net three(ParseText<NetParameter>(WeightedLossNet(3.f)));
+  NetParameter weights;
+  one.ToProto(&weights);
+  three.CopyTrainedLayersFrom(weights);
+  testing::FillGaussian(one.blob_by_name("data").get());
+  testing::FillGaussian(one.blob_by_name("target").get());
+  three.blob_by_name("data")->CopyFrom(*one.blob_by_name("data"));
+  three.blob_by_name("target")->CopyFrom(*one.blob_by_name("target"));
+  float loss_one, loss_three;
+  for (Net* net : {&one, &three}) net->ClearParamDiffs();
+  one.Forward(&loss_one);
+  one.Backward();
+  three.Forward(&loss_three);
+  three.Backward();
+  EXPECT_GT(loss_one, 0.f);
+  EXPECT_NEAR(3 * loss_one, loss_three, 1e-5 * loss_three);
+  auto expect_scaled = [](const float* base, const float* scaled, int n, const char* what) {
+    float largest = 0;
+    for (int i = 0; i < n; ++i) {
+      EXPECT_NEAR(3 * base[i], scaled[i], 1e-5f * (1 + std::fabs(scaled[i]))) << what << " " << i;
+      largest = std::max(largest, std::fabs(base[i]));
+    }
+    EXPECT_GT(largest, 0.f) << what;
+  };
+  for (int p = 0; p < 2; ++p) {
+    const Blob& base = *one.layer_by_name("ip")->blobs()[p];
+    const Blob& scaled = *three.layer_by_name("ip")->blobs()[p];
+    expect_scaled(base.cpu_diff(), scaled.cpu_diff(), base.count(), p ? "bias" : "weight");
+  }
+  const Blob& data_one = *one.blob_by_name("data");
+  expect_scaled(data_one.cpu_diff(), three.blob_by_name("data")->cpu_diff(), data_one.count(),
+                "data");
+}
+
 // ---- errors a user sees ----
 
 std::string ErrorOf(const std::function<void()>& fn) {
@@ -357,11 +533,11 @@ TEST(NetErrorTest, SyntaxErrorNamesFileLineAndColumn) {
   const std::string path = ::testing::TempDir() + "/broken.prototxt";
   std::ofstream(path) << "name: \"x\"\nlayer {\n  name: \"a\"\n  type: \"ReLU\n}\n";
   const std::string what = ErrorOf([&] { Net net(path, TRAIN); });
-  EXPECT_NE(what.find(path + ":4:"), std::string::npos) << what;
+  EXPECT_NE(what.find(path + ":4:14:"), std::string::npos) << what;
   const std::string path2 = ::testing::TempDir() + "/unknown_field.prototxt";
   std::ofstream(path2) << "layer {\n  name: \"a\"\n  colour: 3\n}\n";
   const std::string what2 = ErrorOf([&] { Net net(path2, TRAIN); });
-  EXPECT_NE(what2.find(path2 + ":3:"), std::string::npos) << what2;
+  EXPECT_NE(what2.find(path2 + ":3:9:"), std::string::npos) << what2;
   EXPECT_NE(what2.find("colour"), std::string::npos) << what2;
 }
 
@@ -392,15 +568,30 @@ TEST(NetErrorTest, BottomThatNoLayerProducesIsNamed) {
 }
 
 TEST(NetErrorTest, ShapeMismatchNamesLayerAndShapes) {
+  // The input layers are named apart from their blobs: the message must name
+  // the blobs the failing layer reads.
   const std::string what = ErrorOf([] {
     Net net(ParseText<NetParameter>(R"(
-      layer { name: "a" type: "Input" top: "a" input_param { shape { dim: 2 dim: 3 } } }
-      layer { name: "b" type: "Input" top: "b" input_param { shape { dim: 2 dim: 4 } } }
+      layer { name: "in_a" type: "Input" top: "a" input_param { shape { dim: 2 dim: 3 } } }
+      layer { name: "in_b" type: "Input" top: "b" input_param { shape { dim: 2 dim: 4 } } }
       layer { name: "add" type: "Eltwise" bottom: "a" bottom: "b" top: "c" })"));
   });
   EXPECT_NE(what.find("'add'"), std::string::npos) << what;
-  EXPECT_NE(what.find("2 x 3"), std::string::npos) << what;
-  EXPECT_NE(what.find("2 x 4"), std::string::npos) << what;
+  EXPECT_NE(what.find("Eltwise"), std::string::npos) << what;
+  EXPECT_NE(what.find("'a'"), std::string::npos) << what;
+  EXPECT_NE(what.find("'b'"), std::string::npos) << what;
+  EXPECT_NE(what.find("bottoms: 'a' 2 x 3 (6), 'b' 2 x 4 (8)"), std::string::npos) << what;
+  EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+}
+
+TEST(NetErrorTest, SetupErrorOfALayerWithoutBottomsHasNoBottomList) {
+  const std::string what = ErrorOf([] {
+    Net net(ParseText<NetParameter>(R"(
+      layer { name: "in" type: "Input" top: "a" top: "b"
+              input_param { shape { dim: 2 } shape { dim: 3 } shape { dim: 4 } } })"));
+  });
+  EXPECT_NE(what.find("'in'"), std::string::npos) << what;
+  EXPECT_EQ(what.find("bottoms:"), std::string::npos) << what;
 }
 
 TEST(NetErrorTest, DuplicateTopIsAnError) {

@@ -88,6 +88,46 @@ INSTANTIATE_TEST_SUITE_P(Rules, SolverResumeTest,
                          ::testing::Values("SGD", "Nesterov", "AdaGrad", "RMSProp", "AdaDelta",
                                            "Adam"));
 
+// multistep advances current_step one stepvalue per iteration and cannot
+// recompute it from the iteration alone: a resume must restore it.
+TEST(SolverSnapshotTest, MultistepResumeRestoresCurrentStep) {
+  TempDir dir;
+  auto multistep = [&dir](const std::string& prefix, int max_iter) {
+    SolverParameter param = NoisySolver("SGD", dir / prefix, max_iter);
+    param.set_lr_policy("multistep");
+    param.clear_stepsize();
+    for (int value : {1, 2, 3, 8}) param.add_stepvalue(value);
+    return param;
+  };
+  auto straight = CreateSolver(multistep("straight", 10));
+  straight->Solve();
+  EXPECT_EQ(straight->current_step(), 4);
+
+  CreateSolver(multistep("half", 5))->Solve();
+  const std::string state_file = dir / "half_iter_5.solverstate";
+  SolverState state;
+  ReadProtoFromBinaryFile(state_file, &state);
+  EXPECT_EQ(state.current_step(), 3);  // stepvalues 1, 2 and 3 passed
+
+  auto restored = CreateSolver(multistep("half", 10));
+  restored->Restore(state_file);
+  EXPECT_EQ(restored->iter(), 5);
+  EXPECT_EQ(restored->current_step(), 3);
+
+  // Had current_step restarted at 0, iterations 5 to 7 would catch up one
+  // step at a time with larger rates, and the weights would differ.
+  auto resumed = CreateSolver(multistep("half", 10));
+  resumed->Solve(state_file);
+  EXPECT_EQ(resumed->current_step(), 4);
+  EXPECT_TRUE(BitIdentical(Weights(*straight), Weights(*resumed)));
+
+  state.set_current_step(0);
+  WriteProtoToBinaryFile(state, dir / "step0.solverstate");
+  auto restarted = CreateSolver(multistep("other", 10));
+  restarted->Solve(dir / "step0.solverstate");
+  EXPECT_FALSE(BitIdentical(Weights(*straight), Weights(*restarted)));
+}
+
 TEST(SolverSnapshotTest, FilesAreCurrentFormatNetAndSolverState) {
   TempDir dir;
   auto solver = CreateSolver(NoisySolver("SGD", dir / "tiny", 4, 4));
@@ -194,6 +234,36 @@ TEST(SolverSnapshotTest, StateFromAnotherNetIsOneClearSentence) {
   }
   EXPECT_THROW(adam->Restore(dir / "missing.solverstate"), Error);
   EXPECT_THROW(adam->Restore(dir / "x.h5"), Error);
+}
+
+// History shapes alone cannot tell two nets apart: the layers of the weights
+// the state refers to must cover the train net's layers with parameters.
+TEST(SolverSnapshotTest, StateFromAnotherNetWithMatchingShapesIsRefused) {
+  TempDir dir;
+  CreateSolver(NoisySolver("SGD", dir / "a", 2))->Solve();
+  const std::string state_file = dir / "a_iter_2.solverstate";
+  SolverParameter other = NoisySolver("SGD", dir / "b", 4);
+  std::string text = TinyNetText(3, 3, 2, "TestNoisyData");
+  text.replace(text.find("name: 'ip'"), 10, "name: 'fc'");  // same shapes, another layer
+  *other.mutable_net_param() = ParseText<NetParameter>(text);
+  auto solver = CreateSolver(other);
+  const std::vector<float> before = Weights(*solver);
+  try {
+    solver->Restore(state_file);
+    FAIL() << "restoring another net's state should fail";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find(state_file), std::string::npos) << what;
+    EXPECT_NE(what.find("another net"), std::string::npos) << what;
+    EXPECT_NE(what.find("'fc'"), std::string::npos) << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+  }
+  // Nothing was restored.
+  EXPECT_EQ(solver->iter(), 0);
+  EXPECT_TRUE(BitIdentical(before, Weights(*solver)));
+  // Through Solve (train --snapshot) too.
+  EXPECT_THROW(solver->Solve(state_file), Error);
+  EXPECT_EQ(solver->iter(), 0);
 }
 
 // A stop request (SIGINT's default effect) snapshots even when the solver

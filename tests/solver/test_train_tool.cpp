@@ -11,10 +11,14 @@
 
 #include <chrono>
 #include <filesystem>
+#include <regex>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "crema/common.hpp"
 #include "crema/io/proto_io.hpp"
+#include "crema/net.hpp"
 #include "crema/proto/crema.pb.h"
 #include "solver/solver_test_util.hpp"
 
@@ -140,6 +144,163 @@ TEST_F(TrainToolTest, BadFlagsAreOneSentenceAndExitOne) {
   EXPECT_NE(Log().find("Usage"), std::string::npos) << Log();
   EXPECT_EQ(RunTool(kTest, {"--model=" + (dir_ / "net.prototxt")}, log), 1);
   EXPECT_NE(Log().find("--weights"), std::string::npos) << Log();
+}
+
+// A tiny regression net the tools can build (library layers only).
+const char kTinyNet[] = R"(name: "tiny"
+layer { name: "data" type: "DummyData" top: "data" top: "target"
+        dummy_data_param { shape { dim: 4 dim: 3 } shape { dim: 4 dim: 1 }
+                           data_filler { type: "gaussian" std: 1 }
+                           data_filler { type: "constant" value: 0.5 } } }
+layer { name: "ip" type: "InnerProduct" bottom: "data" top: "ip"
+        inner_product_param { num_output: 1 weight_filler { type: "gaussian" std: 0.1 } } }
+layer { name: "loss" type: "EuclideanLoss" bottom: "ip" bottom: "target" top: "loss" }
+)";
+
+// Another net: no layer with parameters shares a name with kTinyNet's.
+const char kOtherNet[] = R"(name: "other"
+layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 4 dim: 3 } } }
+layer { name: "encoder" type: "InnerProduct" bottom: "data" top: "code"
+        inner_product_param { num_output: 1 } }
+)";
+
+// kTinyNet's ip plus a layer the tiny net lacks: fine-tuning material.
+const char kPartlyMatchingNet[] = R"(name: "partly"
+layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 4 dim: 3 } } }
+layer { name: "ip" type: "InnerProduct" bottom: "data" top: "ip"
+        inner_product_param { num_output: 1 weight_filler { type: "constant" value: 0.25 } } }
+layer { name: "head" type: "InnerProduct" bottom: "ip" top: "head"
+        inner_product_param { num_output: 2 } }
+)";
+
+class TinyTrainToolTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!FileExists(kTrain) || !FileExists(kTest)) GTEST_SKIP() << "tools not built";
+    WriteTextFile(dir_ / "tiny.prototxt", kTinyNet);
+  }
+  void WriteSolver(const std::string& extra) {
+    WriteTextFile(dir_ / "solver.prototxt",
+                  StrCat("net: '", dir_ / "tiny.prototxt", "' base_lr: 0.01 lr_policy: 'fixed' ",
+                         "random_seed: 3 snapshot_prefix: '", dir_ / "tiny", "' ", extra, "\n"));
+  }
+  void WriteWeightsOf(const char* net_text, const std::string& weights) {
+    WriteTextFile(dir_ / "source.prototxt", net_text);
+    Net net(dir_ / "source.prototxt", TEST);
+    NetParameter param;
+    net.ToProto(&param);
+    WriteProtoToBinaryFile(param, dir_ / weights);
+  }
+  int Train(const std::vector<std::string>& extra_args) {
+    std::vector<std::string> args{"--solver=" + (dir_ / "solver.prototxt")};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    return RunTool(kTrain, args, dir_ / "log.txt");
+  }
+  std::string Log() const { return ReadFileToString(dir_ / "log.txt"); }
+  std::vector<std::string> LogLines() const {
+    std::vector<std::string> lines;
+    std::istringstream in(Log());
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+  }
+
+  TempDir dir_;
+};
+
+// Caffe's log lines, as tools/extra/parse_log.py and plotting scripts read
+// them. glog prefixes each with "I... file:line] ".
+TEST_F(TinyTrainToolTest, LogLinesFollowCaffesFormat) {
+  WriteSolver("max_iter: 4 display: 1 test_iter: 1 test_interval: 2 snapshot: 2");
+  ASSERT_EQ(Train({}), 0) << Log();
+  const std::string number = R"(([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?))";
+  const std::string prefix = dir_ / "tiny";
+  const std::regex iteration_loss(R"(\] Iteration (\d+), loss = )" + number + "$");
+  const std::regex train_output(R"(\]     Train net output #0: loss = )" + number +
+                                R"( \(\* 1 = )" + number + R"( loss\)$)");
+  const std::regex learning_rate(R"(\] Iteration (\d+), lr = )" + number + "$");
+  const std::regex testing(R"(\] Iteration (\d+), Testing net \(#0\)$)");
+  const std::regex test_output(R"(\]     Test net output #0: loss = )" + number +
+                               R"( \(\* 1 = )" + number + R"( loss\)$)");
+  const std::regex model_snapshot(R"(\] Snapshotting to binary proto file (.*)_iter_(\d+)\.caffemodel$)");
+  const std::regex state_snapshot(
+      R"(\] Snapshotting solver state to binary proto file (.*)_iter_(\d+)\.solverstate$)");
+  const std::regex done(R"(\] Optimization Done\.$)");
+
+  std::set<int> loss_iters, lr_iters, test_iters, model_iters, state_iters;
+  int train_outputs = 0, test_outputs = 0, dones = 0;
+  std::smatch m;
+  for (const std::string& line : LogLines()) {
+    if (std::regex_search(line, m, iteration_loss)) {
+      loss_iters.insert(std::stoi(m[1]));
+    } else if (std::regex_search(line, m, train_output)) {
+      ++train_outputs;
+      EXPECT_FLOAT_EQ(std::stof(m[1]), std::stof(m[2])) << line;  // loss weight 1
+    } else if (std::regex_search(line, m, learning_rate)) {
+      lr_iters.insert(std::stoi(m[1]));
+      EXPECT_FLOAT_EQ(0.01f, std::stof(m[2])) << line;
+    } else if (std::regex_search(line, m, testing)) {
+      test_iters.insert(std::stoi(m[1]));
+    } else if (std::regex_search(line, m, test_output)) {
+      ++test_outputs;
+      EXPECT_FLOAT_EQ(std::stof(m[1]), std::stof(m[2])) << line;
+    } else if (std::regex_search(line, m, model_snapshot)) {
+      EXPECT_EQ(prefix, m[1].str()) << line;
+      model_iters.insert(std::stoi(m[2]));
+    } else if (std::regex_search(line, m, state_snapshot)) {
+      EXPECT_EQ(prefix, m[1].str()) << line;
+      state_iters.insert(std::stoi(m[2]));
+    } else if (std::regex_search(line, m, done)) {
+      ++dones;
+    }
+  }
+  EXPECT_EQ(loss_iters, (std::set<int>{0, 1, 2, 3, 4})) << Log();
+  EXPECT_GE(train_outputs, 4) << Log();
+  EXPECT_EQ(lr_iters, (std::set<int>{0, 1, 2, 3})) << Log();
+  EXPECT_EQ(test_iters, (std::set<int>{0, 2, 4})) << Log();
+  EXPECT_EQ(test_outputs, 3) << Log();
+  EXPECT_EQ(model_iters, (std::set<int>{2, 4})) << Log();
+  EXPECT_EQ(state_iters, (std::set<int>{2, 4})) << Log();
+  EXPECT_EQ(dones, 1) << Log();
+  EXPECT_TRUE(FileExists(prefix + "_iter_4.caffemodel"));
+}
+
+TEST_F(TinyTrainToolTest, WeightsOfAnotherNetAreOneSentenceAndExitOne) {
+  WriteSolver("max_iter: 2 display: 0 snapshot_after_train: false");
+  WriteWeightsOf(kOtherNet, "other.caffemodel");
+  EXPECT_EQ(Train({"--weights=" + (dir_ / "other.caffemodel")}), 1);
+  EXPECT_NE(Log().find("other.caffemodel"), std::string::npos) << Log();
+  EXPECT_NE(Log().find("another net"), std::string::npos) << Log();
+  EXPECT_NE(Log().find("encoder"), std::string::npos) << Log();
+  EXPECT_EQ(Log().find("Optimization Done."), std::string::npos) << Log();
+
+  EXPECT_EQ(RunTool(kTest,
+                    {"--model=" + (dir_ / "tiny.prototxt"),
+                     "--weights=" + (dir_ / "other.caffemodel"), "--iterations=1"},
+                    dir_ / "log.txt"),
+            1);
+  EXPECT_NE(Log().find("other.caffemodel"), std::string::npos) << Log();
+  EXPECT_NE(Log().find("another net"), std::string::npos) << Log();
+}
+
+TEST_F(TinyTrainToolTest, WeightsMatchingSomeLayersFineTune) {
+  WriteSolver("max_iter: 1 display: 0 snapshot_after_train: true");
+  WriteWeightsOf(kPartlyMatchingNet, "partly.caffemodel");
+  ASSERT_EQ(Train({"--weights=" + (dir_ / "partly.caffemodel")}), 0) << Log();
+  EXPECT_NE(Log().find("Optimization Done."), std::string::npos) << Log();
+  // The copied weights are where training started: one small step from 0.25.
+  NetParameter trained;
+  ReadProtoFromBinaryFile(dir_ / "tiny_iter_1.caffemodel", &trained);
+  ASSERT_GE(trained.layer_size(), 2);
+  ASSERT_EQ(trained.layer(1).name(), "ip");
+  ASSERT_EQ(trained.layer(1).blobs(0).data_size(), 3);
+  for (int i = 0; i < 3; ++i) EXPECT_NEAR(0.25f, trained.layer(1).blobs(0).data(i), 0.1f);
+
+  EXPECT_EQ(RunTool(kTest,
+                    {"--model=" + (dir_ / "tiny.prototxt"),
+                     "--weights=" + (dir_ / "partly.caffemodel"), "--iterations=1"},
+                    dir_ / "log.txt"),
+            0)
+      << Log();
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "crema/blob.hpp"
+#include "crema/proto/crema.pb.h"
 #include "crema/io/proto_io.hpp"
 #include "crema/math/math_functions.hpp"
 
@@ -27,6 +28,15 @@ Message ParseText(const std::string& text) {
   ReadProtoFromTextString(text, &message, "<test>");
   return message;
 }
+
+// The engines a layer test runs with: "" (the registry's default choice)
+// and "CAFFE", the reference engine, which the default hides whenever a
+// faster engine is built.
+std::vector<std::string> EnginesUnderTest();
+
+// param with the engine field of its type's parameter message set to
+// `engine` (a name such as "CAFFE"); "" returns param unchanged.
+LayerParameter WithEngine(LayerParameter param, const std::string& engine);
 
 // Path of a file under ../shared next to the source tree, or "" when absent.
 std::string SharedPath(const std::string& relative);

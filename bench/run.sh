@@ -3,7 +3,9 @@
 # (CAFFE) and the oneDNN engine (DNNL), and, when available, PyTorch
 # (Debian's python3-torch) and OpenCV's dnn module, all with the same number
 # of threads, and prints one table. Every figure is the median of
-# BENCH_ITERS (default 3) timed iterations after one warm-up.
+# BENCH_ITERS (default 3) timed iterations after one warm-up. Then
+# bench/mpi.sh times data-parallel training over MPI (BENCH_ONLY=MPI runs
+# only that part).
 #
 # Usage: bench/run.sh BUILD_DIR      (env: OMP_NUM_THREADS, BENCH_ITERS,
 #                                     BENCH_NO_TORCH=1, BENCH_ONLY=regex)
@@ -142,3 +144,11 @@ for c in "${CASES[@]}"; do
 done
 for note in "${NOTES[@]}"; do echo "$note"; done
 echo "threads: $THREADS; iterations per median: $ITERS; vs_ref = reference ms / this ms"
+
+# Data-parallel training (docs/distributed.md): 1 process x 2 threads versus
+# 2 MPI ranks x 1 thread. bench/mpi.sh says itself when MPI is not built.
+if [[ MPI =~ $ONLY ]]; then
+  # It reads the training log, which GLOG_minloglevel=2 above would silence.
+  env -u GLOG_minloglevel bash "$ROOT/bench/mpi.sh" "$BUILD" ||
+    echo "bench: bench/mpi.sh failed" >&2
+fi

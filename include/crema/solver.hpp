@@ -113,6 +113,8 @@ class Solver {
   void Test(int test_net_id);
   void UpdateSmoothedLoss(float loss, int start_iter, int average_loss);
   void DisplayTrainOutputs();
+  // Under data parallelism, holds every rank until the root is done.
+  void WaitForRoot();
   SolverAction GetRequestedAction() const {
     return action_function_ ? action_function_() : SolverAction::NONE;
   }

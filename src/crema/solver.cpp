@@ -326,6 +326,7 @@ void Solver::Solve(const std::string& resume_file) {
     Snapshot();
   }
   if (requested_early_exit_) {
+    WaitForRoot();
     LOG(INFO) << "Optimization stopped early.";
     return;
   }
@@ -342,7 +343,15 @@ void Solver::Solve(const std::string& resume_file) {
   if (param_.test_interval() && iter_ % param_.test_interval() == 0 && is_root()) {
     TestAll();
   }
+  WaitForRoot();
   LOG(INFO) << "Optimization Done.";
+}
+
+void Solver::WaitForRoot() {
+  // The other ranks wait (polling, so a dead root is still noticed) until the
+  // root's final snapshot and test are done: leaving earlier would start
+  // MPI_Finalize, which cannot be polled and is bounded by the timeout.
+  if (sync_) sync_->OrOverRanks(0);
 }
 
 void Solver::Step(int iters) {

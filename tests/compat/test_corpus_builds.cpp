@@ -3,7 +3,7 @@
 // crema::Error: an unknown layer type, or (for nets of Caffe forks) a parse
 // error naming the file, line and unknown field.
 //
-// Data and ImageData layers would need the datasets their nets name. Before
+// Data, ImageData and WindowData layers would need the datasets their nets name. Before
 // building, each is replaced by an Input layer with the tops' shapes the
 // dataset would give (batch x C x H x W, crop_size or new_height/new_width
 // applied; MNIST 1 x 28 x 28, the siamese pairs 2 x 28 x 28, CIFAR-10
@@ -41,7 +41,7 @@ std::vector<int> DatasetShape(const std::string& source) {
   return {3, 256, 256};
 }
 
-// Replaces Data and ImageData layers by Input layers of the same tops.
+// Replaces Data, ImageData and WindowData layers by Input layers of the same tops.
 void ReplaceDataLayers(NetParameter* net) {
   for (LayerParameter& layer : *net->mutable_layer()) {
     int batch = 0, height = 0, width = 0;
@@ -54,6 +54,10 @@ void ReplaceDataLayers(NetParameter* net) {
       source = layer.image_data_param().source();
       height = static_cast<int>(layer.image_data_param().new_height());
       width = static_cast<int>(layer.image_data_param().new_width());
+    } else if (layer.type() == "WindowData") {
+      // Windows warped to crop_size (R-CNN's fine-tuning nets).
+      batch = static_cast<int>(layer.window_data_param().batch_size());
+      source = layer.window_data_param().source();
     } else {
       continue;
     }

@@ -1,10 +1,14 @@
 // The zoo beyond VGG: GoogLeNet, ResNet-50, SqueezeNet v1.1, MobileNet v1
 // and FCN-32s. Each deploy net builds (batch 1 to keep memory low), its
 // learnable-parameter count equals the published figure, the train_val nets
-// build (data layers swapped for Input) with their auxiliary layers, and the
-// smaller nets run forward and backward.
+// build (data layers swapped for Input) with their auxiliary layers, and
+// every train_val net runs forward and backward once (FCN-32s on a 32 x 32
+// image, the others at batch 1).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -76,10 +80,48 @@ NetParameter TrainVal(const std::string& model, Phase phase,
   return out;
 }
 
+// Fills the net's input with values in [-1, 1] (a zero image would give the
+// first layer's weights a zero gradient), then runs forward and backward.
 void ForwardBackward(Net* net) {
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> uniform(-1.f, 1.f);
+  Blob* data = net->blob_by_name("data").get();
+  for (int i = 0; i < data->count(); ++i) data->mutable_cpu_data()[i] = uniform(rng);
   float loss = 0.f;
   net->Forward(&loss);
   net->Backward();
+}
+
+// Replaces every learnable blob with He-style random values (weights with
+// standard deviation sqrt(2 / fan-in), biases 0.01): FCN-32s's prototxt
+// leaves most of them at Caffe's default constant 0, through which no
+// gradient would flow.
+void FillParamsRandomly(Net* net) {
+  std::mt19937 rng(7);
+  for (Blob* blob : net->learnable_params()) {
+    float* values = blob->mutable_cpu_data();
+    if (blob->num_axes() <= 1) {
+      std::fill(values, values + blob->count(), 0.01f);
+      continue;
+    }
+    const double fan_in = static_cast<double>(blob->count()) / blob->shape(0);
+    std::normal_distribution<float> normal(0.f, static_cast<float>(std::sqrt(2.0 / fan_in)));
+    for (int i = 0; i < blob->count(); ++i) values[i] = normal(rng);
+  }
+}
+
+// After ForwardBackward: the first learnable blob (the lowest convolution's
+// weights) received a finite, non-zero gradient, so backward went through
+// every layer above it.
+void ExpectGradientsReachTheInput(const Net& net) {
+  ASSERT_FALSE(net.learnable_params().empty());
+  const Blob* first = net.learnable_params()[0];
+  double sum = 0;
+  for (int i = 0; i < first->count(); ++i) {
+    ASSERT_TRUE(std::isfinite(first->cpu_diff()[i])) << "at " << i;
+    sum += std::abs(first->cpu_diff()[i]);
+  }
+  EXPECT_GT(sum, 0.0);
 }
 
 TEST(ZooExtraTest, GoogLeNet) {
@@ -118,6 +160,8 @@ TEST(ZooExtraTest, ResNet50) {
   Net train(TrainVal("resnet50", TRAIN, {1, 3, 224, 224}, {1}));
   EXPECT_EQ(counts.all, CountParams(train).all);
   EXPECT_EQ(counts.trainable, CountParams(train).trainable);
+  ForwardBackward(&train);
+  ExpectGradientsReachTheInput(train);
 }
 
 TEST(ZooExtraTest, SqueezeNetV11) {
@@ -154,6 +198,8 @@ TEST(ZooExtraTest, FCN32s) {
   // VGG16's convolutions, fc6/fc7 as convolutions, score_fr, and the
   // 21 x 21 x 64 x 64 bilinear upsampling (fixed in training).
   EXPECT_EQ(136152917, counts.all);
+  // upscore has lr_mult 0 in deploy too, as in the published prototxt.
+  EXPECT_EQ(136152917 - 21 * 21 * 64 * 64, counts.trainable);
   EXPECT_EQ(std::vector<int>({1, 21, 96, 96}),
             net.blob_by_name("upscore")->shape());
   EXPECT_EQ(std::vector<int>({1, 21, 32, 32}),
@@ -161,6 +207,10 @@ TEST(ZooExtraTest, FCN32s) {
 
   Net train(TrainVal("fcn32s", TRAIN, {1, 3, 32, 32}, {1, 1, 32, 32}));
   EXPECT_EQ(136152917 - 21 * 21 * 64 * 64, CountParams(train).trainable);
+  FillParamsRandomly(&train);
+  ForwardBackward(&train);
+  EXPECT_EQ(std::vector<int>({1, 21, 32, 32}), train.blob_by_name("score")->shape());
+  ExpectGradientsReachTheInput(train);
 }
 
 }  // namespace

@@ -42,6 +42,14 @@ n=$(grep -c "Iteration 50, loss" "$WORK/mpi.log")
 [ "$n" -eq 1 ] || { echo "FAILED: 'Iteration 50, loss' logged $n times"; exit 1; }
 n=$(grep -c "Test net output #0" "$WORK/mpi.log")
 [ "$n" -eq 1 ] || { echo "FAILED: test results logged $n times"; exit 1; }
-grep -q "images/s" "$WORK/mpi.log" || { echo "FAILED: no images/s line"; exit 1; }
+# images/s counts both ranks: iter/s x 32 images per rank x 2 ranks, within
+# the rounding of the printed figures (6 significant digits).
 grep "Speed:" "$WORK/mpi.log" | tail -1
+grep -o "Speed: [0-9.e+-]* iter/s, [0-9.e+-]* images/s" "$WORK/mpi.log" >"$WORK/speed" || true
+[ -s "$WORK/speed" ] || { echo "FAILED: no 'Speed: ... iter/s, ... images/s' line"; exit 1; }
+awk '{ iters = $2; images = $4; expected = iters * 32 * 2; d = images - expected
+       if (d < 0) d = -d
+       if (d > 1e-4 * expected + 1e-3) { print "FAILED: " $0 " is not iter/s x 32 x 2 = " expected; bad = 1 } }
+     END { exit bad }' "$WORK/speed" || exit 1
+echo "images/s = iter/s x 32 x 2 on $(wc -l <"$WORK/speed") speed lines"
 echo PASSED

@@ -31,6 +31,9 @@ void BaseDataLayer::LayerSetUp(const std::vector<Blob*>& bottom,
   if (layer_param_.has_image_data_param()) {
     MergeLegacyTransform(layer_param_.image_data_param(), &transform);
   }
+  if (layer_param_.has_window_data_param()) {
+    MergeLegacyTransform(layer_param_.window_data_param(), &transform);
+  }
   transformer_ = std::make_unique<DataTransformer>(transform, phase_, Describe());
   DataLayerSetUp(bottom, top);
 }

@@ -19,7 +19,7 @@ DEFINE_bool(check_size, false,
             "Skip images whose data size differs from the first image's.");
 DEFINE_bool(encoded, false, "Store the images compressed (JPEG/PNG bytes).");
 DEFINE_string(encode_type, "",
-              "With --encoded: the format to store ('png', 'jpg'); empty keeps "
+              "The format to store ('png', 'jpg'; implies --encoded); empty keeps "
               "each file's own format.");
 
 int main(int argc, char** argv) {
@@ -72,6 +72,10 @@ int main(int argc, char** argv) {
     std::printf("Done: %zu images written to %s, %zu skipped.\n", result.written,
                 db_name.c_str(), result.skipped.size());
     for (const auto& skipped : result.skipped) std::printf("  skipped %s\n", skipped.c_str());
+    if (!result.ignored.empty()) {
+      std::printf("%zu files outside the class subfolders ignored:\n", result.ignored.size());
+      for (const auto& name : result.ignored) std::printf("  ignored %s\n", name.c_str());
+    }
     if (!result.labels_file.empty()) {
       std::printf("%zu classes; labels written to %s\n", result.class_names.size(),
                   result.labels_file.c_str());

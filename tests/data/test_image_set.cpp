@@ -133,6 +133,99 @@ TEST(ImageSetTest, ResizeAndCheckSize) {
   EXPECT_EQ(datum.width(), 4);
 }
 
+// The raw stored datum (not decoded) of every record, in key order.
+std::vector<Datum> ReadRaw(const std::string& db_path) {
+  auto db = db::OpenDB("lmdb", db_path, db::Mode::READ);
+  auto cursor = db->NewCursor();
+  std::vector<Datum> datums;
+  for (int64_t i = 0; i < db->Count(); ++i, cursor->Next()) {
+    datums.emplace_back();
+    EXPECT_TRUE(datums.back().ParseFromString(cursor->value()));
+  }
+  return datums;
+}
+
+void WriteNoiseImage(const std::string& path, int rows, int cols, int seed) {
+  fs::create_directories(fs::path(path).parent_path());
+  cv::Mat image(rows, cols, CV_8UC3);
+  cv::theRNG().state = seed;
+  cv::randu(image, cv::Scalar::all(0), cv::Scalar::all(256));
+  ASSERT_TRUE(cv::imwrite(path, image));
+}
+
+TEST(ImageSetTest, EncodeTypeImpliesEncoded) {
+  ScratchDir dir;
+  const std::string root = dir / "images";
+  WriteImage(root + "/a/1.png", 40);
+  WriteImage(root + "/b/2.jpg", 90);
+  ConvertOptions options;
+  options.encode_type = "png";  // encoded left false, as with --encode_type=png alone
+  const ConvertResult result = ConvertImageFolder(root, dir / "db", options);
+  EXPECT_EQ(result.written, 2u);
+  const std::vector<Datum> datums = ReadRaw(dir / "db");
+  ASSERT_EQ(datums.size(), 2u);
+  for (const Datum& datum : datums) {
+    EXPECT_TRUE(datum.encoded());
+    // The JPEG is re-encoded: both hold PNG bytes.
+    EXPECT_EQ(datum.data().substr(0, 4), "\x89PNG");
+  }
+  const auto records = ReadBack(dir / "db");
+  EXPECT_EQ(std::get<2>(records[0]), 40);
+  EXPECT_NEAR(std::get<2>(records[1]), 90, 2);
+}
+
+TEST(ImageSetTest, CheckSizeOnEncodedImagesComparesDecodedShape) {
+  ScratchDir dir;
+  const std::string root = dir / "images";
+  // Same shape, different content: different compressed sizes.
+  WriteImage(root + "/a/1.png", 7, 6, 5);
+  WriteNoiseImage(root + "/a/2.png", 6, 5, 1);
+  WriteImage(root + "/a/3.png", 7, 8, 8);
+  WriteNoiseImage(root + "/b/4.jpg", 6, 5, 2);
+  ConvertOptions options;
+  options.check_size = true;
+  options.encoded = true;
+  ConvertResult result = ConvertImageFolder(root, dir / "db", options);
+  EXPECT_EQ(result.written, 3u);
+  ASSERT_EQ(result.skipped.size(), 1u);
+  EXPECT_NE(result.skipped[0].find("a/3.png"), std::string::npos) << result.skipped[0];
+  EXPECT_NE(result.skipped[0].find("3 x 8 x 8"), std::string::npos) << result.skipped[0];
+  EXPECT_NE(result.skipped[0].find("3 x 6 x 5"), std::string::npos) << result.skipped[0];
+  const std::vector<Datum> datums = ReadRaw(dir / "db");
+  ASSERT_EQ(datums.size(), 3u);
+  EXPECT_NE(datums[0].data().size(), datums[1].data().size());
+  for (const Datum& datum : datums) {
+    ASSERT_TRUE(datum.encoded());
+    const cv::Mat image = DecodeDatumToCVMatNative(datum);
+    EXPECT_EQ(image.rows, 6);
+    EXPECT_EQ(image.cols, 5);
+  }
+
+  // Gray: the decoded shape is 1 x H x W; a resize makes every image fit.
+  options.gray = true;
+  options.resize_height = 4;
+  options.resize_width = 4;
+  result = ConvertImageFolder(root, dir / "db_gray", options);
+  EXPECT_EQ(result.written, 4u);
+  EXPECT_TRUE(result.skipped.empty());
+}
+
+TEST(ImageSetTest, FolderModeWarnsAboutTopLevelFiles) {
+  ScratchDir dir;
+  const std::string root = MakeTree(dir);
+  WriteImage(root + "/stray.png", 50);
+  std::ofstream(root + "/README") << "class folders below";
+  std::vector<std::string> classes;
+  std::vector<std::string> top_level;
+  const ImageList images = ListImageFolder(root, &classes, &top_level);
+  EXPECT_EQ(images.size(), 5u);
+  EXPECT_EQ(top_level, (std::vector<std::string>{"README", "stray.png"}));
+  const ConvertResult result = ConvertImageFolder(root, dir / "db", ConvertOptions());
+  EXPECT_EQ(result.written, 3u);
+  EXPECT_EQ(result.skipped.size(), 2u);
+  EXPECT_EQ(result.ignored, (std::vector<std::string>{"README", "stray.png"}));
+}
+
 TEST(ImageSetTest, ClearErrors) {
   ScratchDir dir;
   ConvertOptions options;
@@ -170,6 +263,29 @@ TEST(ImageSetTest, ToolRunsAndFailsCleanly) {
   rc = std::system((tool + " " + (dir / "nope") + " " + (dir / "db2") + " > " + out + " 2>&1").c_str());
   EXPECT_NE(rc, 0);
   EXPECT_NE(ReadFileToString(out).find(dir / "nope"), std::string::npos);
+}
+
+TEST(ImageSetTest, ToolEncodeTypeAndTopLevelFiles) {
+  const std::string tool = std::string(CREMA_BINARY_DIR) + "/tools/convert_imageset";
+  if (!fs::exists(tool)) GTEST_SKIP() << "tools not built";
+  ScratchDir dir;
+  const std::string root = MakeTree(dir);
+  WriteImage(root + "/stray.png", 50);
+  const std::string out = dir / "out.txt";
+  const std::string db_path = dir / "db";
+  const int rc = std::system(
+      (tool + " --encode_type=png " + root + " " + db_path + " > " + out + " 2>&1").c_str());
+  const std::string log = ReadFileToString(out);
+  ASSERT_EQ(rc, 0) << log;
+  EXPECT_NE(log.find("encode_type specified, assuming encoded=true."), std::string::npos)
+      << log;
+  EXPECT_NE(log.find("Ignoring '" + root + "/stray.png'"), std::string::npos) << log;
+  EXPECT_NE(log.find("1 files outside the class subfolders ignored"), std::string::npos)
+      << log;
+  EXPECT_NE(log.find("3 images written"), std::string::npos) << log;
+  const std::vector<Datum> datums = ReadRaw(db_path);
+  ASSERT_EQ(datums.size(), 3u);
+  for (const Datum& datum : datums) EXPECT_TRUE(datum.encoded());
 }
 
 }  // namespace

@@ -27,9 +27,12 @@ ImageList ReadImageList(const std::string& list_file);
 
 // Lists folder/<class>/**/<file> for every class subfolder, classes in
 // sorted order (label = index), files sorted within a class, paths relative
-// to folder. Hidden files and folders (".name") are ignored. Throws
-// crema::Error when the folder is missing or has no class subfolders.
-ImageList ListImageFolder(const std::string& folder, std::vector<std::string>* class_names);
+// to folder. Hidden files and folders (".name") are ignored. Files directly
+// inside folder belong to no class: they are left out with a warning and
+// their names go to `top_level_files` when given. Throws crema::Error when
+// the folder is missing or has no class subfolders.
+ImageList ListImageFolder(const std::string& folder, std::vector<std::string>* class_names,
+                          std::vector<std::string>* top_level_files = nullptr);
 
 struct ConvertProgress {
   size_t done = 0;  // files processed (written + skipped)
@@ -46,9 +49,13 @@ struct ConvertOptions {
   bool shuffle = false;     // randomize the order (from Crema::rng())
   int resize_width = 0;     // resize when both are positive
   int resize_height = 0;
-  bool check_size = false;  // skip images whose size differs from the first
+  // Skip images whose size differs from the first: the byte count of raw
+  // pixels, or channels x height x width once decoded for encoded images.
+  bool check_size = false;
   bool encoded = false;     // store compressed bytes instead of pixels
-  std::string encode_type;  // "png", "jpg"; empty: each file's own format
+  // "png", "jpg"; empty: each file's own format. As in Caffe, a non-empty
+  // encode_type implies encoded.
+  std::string encode_type;
   std::string backend = "lmdb";
   db::Options db_options;
   size_t commit_every = 1000;
@@ -64,6 +71,8 @@ struct ConvertResult {
   // Folder mode only: class names by label, and where they were written.
   std::vector<std::string> class_names;
   std::string labels_file;
+  // Folder mode only: files directly inside the folder, in no class, left out.
+  std::vector<std::string> ignored;
 };
 
 // Writes images[i] (read from root_folder + path) under key

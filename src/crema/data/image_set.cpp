@@ -1,6 +1,7 @@
 #include "crema/data/image_set.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <chrono>
 #include <filesystem>
@@ -27,6 +28,45 @@ std::string Extension(const std::string& path) {
   std::transform(ext.begin(), ext.end(), ext.begin(),
                  [](unsigned char c) { return std::tolower(c); });
   return ext;
+}
+
+using Shape = std::array<int, 3>;  // channels, height, width
+
+std::string ShapeText(const Shape& shape) {
+  return StrCat(shape[0], " x ", shape[1], " x ", shape[2]);
+}
+
+// check_size: raw datums compare their byte count with the first one's (as
+// Caffe does); encoded ones compare channels x height x width once decoded,
+// since compressed sizes differ between images of the same shape.
+bool SameSize(const Datum& datum, bool is_color, size_t* first_size, Shape* first_shape,
+              std::string* reason) {
+  if (!datum.encoded()) {
+    if (*first_size == 0) {
+      *first_size = datum.data().size();
+    } else if (datum.data().size() != *first_size) {
+      *reason = StrCat("its size (", datum.data().size(),
+                       " bytes) differs from the first image's (", *first_size, " bytes)");
+      return false;
+    }
+    return true;
+  }
+  cv::Mat image;
+  try {
+    image = DecodeDatumToCVMat(datum, is_color);
+  } catch (const std::exception&) {
+    *reason = "its encoded bytes could not be decoded";
+    return false;
+  }
+  const Shape shape{image.channels(), image.rows, image.cols};
+  if ((*first_shape)[0] == 0) {
+    *first_shape = shape;
+  } else if (shape != *first_shape) {
+    *reason = StrCat("its shape (", ShapeText(shape), ") differs from the first image's (",
+                     ShapeText(*first_shape), ")");
+    return false;
+  }
+  return true;
 }
 
 void Shuffle(ImageList* images) {
@@ -71,18 +111,29 @@ ImageList ReadImageList(const std::string& list_file) {
   return images;
 }
 
-ImageList ListImageFolder(const std::string& folder, std::vector<std::string>* class_names) {
+ImageList ListImageFolder(const std::string& folder, std::vector<std::string>* class_names,
+                          std::vector<std::string>* top_level_files) {
   std::error_code ec;
   if (!fs::is_directory(folder, ec)) {
     Throw("The image folder '", folder, "' does not exist or is not a folder.");
   }
   std::vector<std::string> classes;
+  std::vector<std::string> loose_files;
   for (const auto& entry : fs::directory_iterator(folder, ec)) {
-    if (entry.is_directory() && !Hidden(entry.path())) {
+    if (Hidden(entry.path())) continue;
+    if (entry.is_directory()) {
       classes.push_back(entry.path().filename().string());
+    } else if (entry.is_regular_file()) {
+      loose_files.push_back(entry.path().filename().string());
     }
   }
   if (ec) Throw("Cannot list the image folder '", folder, "': ", ec.message());
+  std::sort(loose_files.begin(), loose_files.end());
+  for (const auto& name : loose_files) {
+    LOG(WARNING) << "Ignoring '" << (fs::path(folder) / name).string()
+                 << "': it is not inside a class subfolder of '" << folder << "'.";
+  }
+  if (top_level_files) *top_level_files = loose_files;
   if (classes.empty()) {
     Throw("The image folder '", folder, "' has no class subfolders; put the images of "
           "each class in a subfolder named after the class.");
@@ -123,7 +174,12 @@ ConvertResult ConvertImageSet(const std::string& root_folder, ImageList images,
 
   ConvertResult result;
   const bool is_color = !options.gray;
+  const bool encoded = options.encoded || !options.encode_type.empty();
+  if (!options.encoded && encoded) {
+    LOG(INFO) << "encode_type specified, assuming encoded=true.";
+  }
   size_t data_size = 0;
+  Shape first_shape{0, 0, 0};  // of the first decoded image
   const auto start = std::chrono::steady_clock::now();
   const auto report = [&](size_t done) {
     if (!options.progress) return;
@@ -146,8 +202,7 @@ ConvertResult ConvertImageSet(const std::string& root_folder, ImageList images,
     const std::string& name = images[i].first;
     const std::string path = root_folder + name;
     std::string encoding = options.encode_type;
-    if (options.encoded && encoding.empty()) encoding = Extension(name);
-    if (!options.encoded) encoding.clear();
+    if (encoded && encoding.empty()) encoding = Extension(name);
     bool ok = false;
     try {
       ok = ReadImageToDatum(path, images[i].second, options.resize_height,
@@ -157,13 +212,7 @@ ConvertResult ConvertImageSet(const std::string& root_folder, ImageList images,
     }
     std::string reason = "not a readable image (missing, corrupt or not an image file)";
     if (ok && options.check_size) {
-      if (data_size == 0) {
-        data_size = datum.data().size();
-      } else if (datum.data().size() != data_size) {
-        ok = false;
-        reason = StrCat("its size (", datum.data().size(),
-                        " bytes) differs from the first image's (", data_size, " bytes)");
-      }
+      ok = SameSize(datum, is_color, &data_size, &first_shape, &reason);
     }
     if (!ok) {
       LOG(WARNING) << "Skipping '" << path << "': " << reason;
@@ -198,7 +247,8 @@ ConvertResult ConvertImageList(const std::string& root_folder, const std::string
 ConvertResult ConvertImageFolder(const std::string& folder, const std::string& db_path,
                                  const ConvertOptions& options) {
   std::vector<std::string> classes;
-  ImageList images = ListImageFolder(folder, &classes);
+  std::vector<std::string> ignored;
+  ImageList images = ListImageFolder(folder, &classes, &ignored);
   if (images.empty()) {
     Throw("The class subfolders of '", folder, "' hold no files.");
   }
@@ -206,6 +256,7 @@ ConvertResult ConvertImageFolder(const std::string& folder, const std::string& d
   if (!root.empty() && root.back() != '/') root += '/';
   ConvertResult result = ConvertImageSet(root, std::move(images), db_path, options);
   result.class_names = classes;
+  result.ignored = ignored;
   result.labels_file = (fs::path(db_path) / kLabelsFileName).string();
   std::string text;
   for (const auto& name : classes) text += name + "\n";

@@ -383,6 +383,13 @@ TEST(DnnlLRN, AcrossChannels) {
   Compare("name: 'norm' type: 'LRN' lrn_param { local_size: 3 alpha: 0.5 "
           "beta: 0.6 k: 2 }",
           "lrn_param", {2, 10, 3, 3});
+  // Channel counts that run on the blocked (nChw8c) copies, as AlexNet's.
+  Compare("name: 'norm' type: 'LRN' lrn_param { local_size: 5 alpha: 0.0001 "
+          "beta: 0.75 }",
+          "lrn_param", {2, 16, 7, 5});
+  Compare("name: 'norm' type: 'LRN' lrn_param { local_size: 3 alpha: 0.5 "
+          "beta: 0.6 k: 2 }",
+          "lrn_param", {1, 24, 4, 6});
 }
 
 TEST(DnnlLRN, WithinChannelFallsBack) {

@@ -5,8 +5,24 @@
 #define CREMA_SYNCEDMEM_HPP_
 
 #include <cstddef>
+#include <memory>
 
 namespace crema {
+
+// An arrangement of a tensor's values that a fast engine prefers to the
+// plain row-major one (oneDNN's channel-blocked layouts, say). A run of an
+// engine's layers passes tensors along in it; whoever asks the memory for
+// plain values gets them converted back first.
+class EngineLayout {
+ public:
+  virtual ~EngineLayout() = default;
+  // Bytes the arrangement fills (blocked layouts pad, so this can exceed
+  // the plain size).
+  virtual size_t bytes() const = 0;
+  // Writes the values held at src, in this layout, to dst in plain order.
+  // The two do not overlap.
+  virtual void ToPlain(const void* src, void* dst) const = 0;
+};
 
 class SyncedMemory {
  public:
@@ -18,6 +34,8 @@ class SyncedMemory {
   SyncedMemory(const SyncedMemory&) = delete;
   SyncedMemory& operator=(const SyncedMemory&) = delete;
 
+  // Plain values. When an engine left the buffer in its own layout, the
+  // values are converted back to plain first.
   const void* cpu_data();
   void* mutable_cpu_data();
   // Uses memory owned by someone else (who keeps it alive) as the host side.
@@ -26,11 +44,24 @@ class SyncedMemory {
   Head head() const { return head_; }
   size_t size() const { return size_; }
 
+  // For engines. The layout the host buffer holds now; null when plain.
+  const EngineLayout* layout() const { return layout_.get(); }
+  // The host buffer as it is, in layout(), without converting.
+  const void* raw_cpu_data();
+  // The host buffer, for values the caller writes next in `layout` (the
+  // buffer grows when the layout needs more room, and then holds nothing of
+  // what it held). Null when the buffer is borrowed (set_cpu_data) and too
+  // small: the caller then writes plain values through mutable_cpu_data().
+  void* mutable_engine_data(std::shared_ptr<const EngineLayout> layout);
+
  private:
   void ToCpu();
+  void ToPlain();
 
   void* cpu_ptr_ = nullptr;
   size_t size_ = 0;
+  size_t alloc_size_ = 0;  // bytes allocated at cpu_ptr_ (>= size_)
+  std::shared_ptr<const EngineLayout> layout_;
   Head head_ = UNINITIALIZED;
   bool own_cpu_data_ = false;
 };

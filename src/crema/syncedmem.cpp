@@ -32,6 +32,7 @@ void SyncedMemory::ToCpu() {
     case UNINITIALIZED:
       cpu_ptr_ = AllocHost(size_);
       std::memset(cpu_ptr_, 0, size_);
+      alloc_size_ = size_;
       own_cpu_data_ = true;
       head_ = HEAD_AT_CPU;
       break;
@@ -45,13 +46,53 @@ void SyncedMemory::ToCpu() {
   }
 }
 
+void SyncedMemory::ToPlain() {
+  if (!layout_) return;
+  const size_t bytes = alloc_size_ > size_ ? alloc_size_ : size_;
+  void* plain = AllocHost(bytes);
+  layout_->ToPlain(cpu_ptr_, plain);
+  layout_.reset();
+  if (own_cpu_data_) {
+    std::free(cpu_ptr_);
+    cpu_ptr_ = plain;
+    alloc_size_ = bytes;
+  } else {
+    // A borrowed buffer stays where its owner put it.
+    std::memcpy(cpu_ptr_, plain, size_);
+    std::free(plain);
+  }
+}
+
 const void* SyncedMemory::cpu_data() {
   ToCpu();
+  ToPlain();
   return cpu_ptr_;
 }
 
 void* SyncedMemory::mutable_cpu_data() {
   ToCpu();
+  ToPlain();
+  head_ = HEAD_AT_CPU;
+  return cpu_ptr_;
+}
+
+const void* SyncedMemory::raw_cpu_data() {
+  ToCpu();
+  return cpu_ptr_;
+}
+
+void* SyncedMemory::mutable_engine_data(std::shared_ptr<const EngineLayout> layout) {
+  CHECK(layout);
+  ToCpu();
+  const size_t bytes = layout->bytes();
+  if (bytes > alloc_size_) {
+    if (!own_cpu_data_) return nullptr;
+    void* bigger = AllocHost(bytes);
+    std::free(cpu_ptr_);
+    cpu_ptr_ = bigger;
+    alloc_size_ = bytes;
+  }
+  layout_ = std::move(layout);
   head_ = HEAD_AT_CPU;
   return cpu_ptr_;
 }
@@ -60,6 +101,8 @@ void SyncedMemory::set_cpu_data(void* data) {
   CHECK(data);
   if (own_cpu_data_) std::free(cpu_ptr_);
   cpu_ptr_ = data;
+  alloc_size_ = size_;
+  layout_.reset();
   head_ = HEAD_AT_CPU;
   own_cpu_data_ = false;
 }

@@ -20,6 +20,16 @@ dnnl::stream& CpuStream() {
   return stream;
 }
 
+dnnl::memory::desc RowMajorDesc(const std::vector<int>& shape) {
+  dims d = ToDims(shape), strides(shape.size());
+  dnnl::memory::dim stride = 1;
+  for (size_t i = shape.size(); i-- > 0;) {
+    strides[i] = stride;
+    stride *= shape[i];
+  }
+  return dnnl::memory::desc(d, dnnl::memory::data_type::f32, strides);
+}
+
 dnnl::primitive_attr ReLUPostOp(bool fuse, float negative_slope) {
   dnnl::primitive_attr attr;
   if (fuse) {
@@ -85,6 +95,85 @@ dnnl::memory Converter::OutTarget(float* ptr) {
 void Converter::Out(float* ptr) {
   if (same_) return;
   dnnl::memory user = Wrap(plain_, ptr);
+  to_plain_.execute(CpuStream(), buffer_, user);
+}
+
+DnnlLayout::DnnlLayout(const dnnl::memory::desc& md, const dnnl::memory::desc& plain)
+    : md_(md), plain_(plain) {
+  to_plain_ = dnnl::reorder(
+      dnnl::reorder::primitive_desc(CpuEngine(), md_, CpuEngine(), plain_));
+}
+
+void DnnlLayout::ToPlain(const void* src, void* dst) const {
+  dnnl::memory from = Wrap(md_, static_cast<const float*>(src));
+  dnnl::memory to(plain_, CpuEngine(), dst);
+  to_plain_.execute(CpuStream(), from, to);
+}
+
+dnnl::memory::desc HeldDesc(SyncedMemory& mem, const dnnl::memory::desc& plain) {
+  const EngineLayout* held = mem.layout();
+  if (!held) return plain;
+  const auto* dnnl_layout = dynamic_cast<const DnnlLayout*>(held);
+  if (dnnl_layout && dnnl_layout->desc().dims() == plain.dims()) {
+    return dnnl_layout->desc();
+  }
+  mem.cpu_data();  // someone else's layout, or another shape: make it plain
+  return plain;
+}
+
+void Reader::Init(const dnnl::memory::desc& plain, const dnnl::memory::desc& want,
+                  int slot) {
+  plain_ = plain;
+  want_ = want;
+  slot_ = slot;
+  from_ = dnnl::memory::desc();
+  reorder_ = dnnl::reorder();
+}
+
+dnnl::memory Reader::Read(SyncedMemory& mem) {
+  const dnnl::memory::desc held = HeldDesc(mem, plain_);
+  const float* ptr = static_cast<const float*>(mem.raw_cpu_data());
+  if (held == want_) return Wrap(want_, ptr);
+  if (!reorder_ || !(held == from_)) {
+    from_ = held;
+    reorder_ = dnnl::reorder(
+        dnnl::reorder::primitive_desc(CpuEngine(), from_, CpuEngine(), want_));
+  }
+  dnnl::memory buffer(want_, CpuEngine(), Scratch(slot_, want_.get_size()));
+  dnnl::memory from = Wrap(from_, ptr);
+  reorder_.execute(CpuStream(), from, buffer);
+  return buffer;
+}
+
+void Writer::Init(const dnnl::memory::desc& plain, const dnnl::memory::desc& produced,
+                  int slot) {
+  plain_ = plain;
+  produced_ = produced;
+  slot_ = slot;
+  layout_.reset();
+  buffer_ = dnnl::memory();
+  to_plain_ = dnnl::reorder();
+  if (!(plain == produced)) layout_ = std::make_shared<DnnlLayout>(produced, plain);
+}
+
+dnnl::memory Writer::Target(SyncedMemory& mem) {
+  via_scratch_ = false;
+  if (!layout_) return Wrap(plain_, static_cast<float*>(mem.mutable_cpu_data()));
+  if (void* ptr = mem.mutable_engine_data(layout_)) {
+    return dnnl::memory(produced_, CpuEngine(), ptr);
+  }
+  via_scratch_ = true;
+  buffer_ = dnnl::memory(produced_, CpuEngine(), Scratch(slot_, produced_.get_size()));
+  return buffer_;
+}
+
+void Writer::Finish(SyncedMemory& mem) {
+  if (!via_scratch_) return;
+  if (!to_plain_) {
+    to_plain_ = dnnl::reorder(
+        dnnl::reorder::primitive_desc(CpuEngine(), produced_, CpuEngine(), plain_));
+  }
+  dnnl::memory user = Wrap(plain_, static_cast<float*>(mem.mutable_cpu_data()));
   to_plain_.execute(CpuStream(), buffer_, user);
 }
 

@@ -10,7 +10,10 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <memory>
 #include <vector>
+
+#include "crema/syncedmem.hpp"
 
 namespace crema {
 namespace dnnl_engine {
@@ -33,6 +36,9 @@ inline dnnl::memory::desc PlainDesc(const dims& d, tag t) {
 inline dnnl::memory::desc AnyDesc(const dims& d) {
   return dnnl::memory::desc(d, dnnl::memory::data_type::f32, tag::any);
 }
+
+// The plain row-major descriptor of a blob of any number of axes.
+dnnl::memory::desc RowMajorDesc(const std::vector<int>& shape);
 
 // Primitive attributes that apply a (leaky) ReLU to the output when `fuse`.
 dnnl::primitive_attr ReLUPostOp(bool fuse, float negative_slope);
@@ -74,6 +80,65 @@ class Converter {
   int slot_ = 0;
   dnnl::memory buffer_;
   dnnl::reorder to_want_, to_plain_;
+};
+
+// Layout propagation. A DNNL layer leaves its output in the blob's memory in
+// the layout its primitive produced (a DnnlLayout), and the next DNNL layer
+// reads it from there as it is, or reorders it if it wants another one.
+// Anyone else asking the memory for values gets plain ones (SyncedMemory
+// converts), so blocked layouts never escape a run of DNNL layers.
+class DnnlLayout : public EngineLayout {
+ public:
+  DnnlLayout(const dnnl::memory::desc& md, const dnnl::memory::desc& plain);
+  size_t bytes() const override { return md_.get_size(); }
+  void ToPlain(const void* src, void* dst) const override;
+  const dnnl::memory::desc& desc() const { return md_; }
+
+ private:
+  dnnl::memory::desc md_, plain_;
+  dnnl::reorder to_plain_;
+};
+
+// The layout `mem` holds its values in now, for a tensor whose plain
+// descriptor is `plain`: a DnnlLayout's descriptor when it has plain's
+// dimensions, else plain (converting the memory back to plain first when it
+// held something else).
+dnnl::memory::desc HeldDesc(SyncedMemory& mem, const dnnl::memory::desc& plain);
+
+// Reads a tensor (a blob's data or diff memory) in the layout a primitive
+// wants: the memory itself when it holds that layout, else a copy reordered
+// into scratch slot `slot`.
+class Reader {
+ public:
+  void Init(const dnnl::memory::desc& plain, const dnnl::memory::desc& want, int slot);
+  const dnnl::memory::desc& want() const { return want_; }
+  dnnl::memory Read(SyncedMemory& mem);
+
+ private:
+  dnnl::memory::desc plain_, want_, from_;
+  int slot_ = 0;
+  dnnl::reorder reorder_;
+};
+
+// Writes a primitive's result into a tensor's memory in the layout the
+// primitive produces. Target() gives the memory to execute into; Finish()
+// afterwards. When the memory cannot hold that layout (a borrowed buffer
+// too small for the padding) the result goes through scratch slot `slot`
+// and is reordered to plain.
+class Writer {
+ public:
+  void Init(const dnnl::memory::desc& plain, const dnnl::memory::desc& produced, int slot);
+  const dnnl::memory::desc& produced() const { return produced_; }
+  dnnl::memory Target(SyncedMemory& mem);
+  void Finish(SyncedMemory& mem);
+
+ private:
+  dnnl::memory::desc plain_, produced_;
+  int slot_ = 0;
+  std::shared_ptr<const DnnlLayout> layout_;  // null when produced is plain
+  bool via_scratch_ = false;
+  dnnl::memory buffer_;
+  dnnl::reorder to_plain_;
 };
 
 // dst (plain, at ptr) += src (in src's layout): a reorder with a sum post-op,

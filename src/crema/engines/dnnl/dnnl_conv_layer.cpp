@@ -4,10 +4,11 @@
 // (de)convolution primitives for 2-D maps over axis 1. Anything else (1-D,
 // N-D, other channel axes, per-side padding) runs the reference.
 //
-// Activations stay in Caffe's NCHW blobs; the primitives choose their own
-// (blocked) layouts for activations and weights ("any") and Converters
-// reorder at the primitive's edges. Primitives are rebuilt only when the
-// bottom's shape changes.
+// The primitives choose their own (blocked) layouts for activations and
+// weights ("any"). Outputs stay in the blob's memory in the layout the
+// primitive produced, for the next DNNL layer to read as it is; inputs are
+// reordered only when they arrive in another layout (dnnl_common.hpp).
+// Primitives are rebuilt only when the bottom's shape changes.
 #include "crema/layer_registry.hpp"
 #include "crema/layers/conv_layer.hpp"
 #include "crema/layers/deconv_layer.hpp"
@@ -95,15 +96,19 @@ class DnnlConvLayer : public Kind::Base {
 
   typename Kind::Fwd::primitive_desc fwd_pd_;
   typename Kind::Fwd fwd_;
-  Converter fwd_src_, fwd_weights_, fwd_dst_;
+  Reader fwd_src_;
+  Converter fwd_weights_;
+  Writer fwd_dst_;
 
   typename Kind::BwdData::primitive_desc bwd_data_pd_;
   typename Kind::BwdData bwd_data_;
-  Converter bd_diff_dst_, bd_weights_, bd_diff_src_;
+  Reader bd_diff_dst_;
+  Converter bd_weights_;
+  Writer bd_diff_src_;
 
   typename Kind::BwdWeights::primitive_desc bwd_weights_pd_;
   typename Kind::BwdWeights bwd_weights_;
-  Converter bw_src_, bw_diff_dst_;
+  Reader bw_src_, bw_diff_dst_;
   dnnl::memory bw_diff_weights_, bw_diff_bias_;
   Accumulator weights_acc_, bias_acc_;
 };
@@ -215,15 +220,16 @@ void DnnlConvLayer<Kind>::Forward_cpu(const std::vector<Blob*>& bottom,
   dnnl::stream& s = CpuStream();
   dnnl::memory weights = fwd_weights_.In(blobs_[0]->cpu_data());
   for (size_t i = 0; i < bottom.size(); ++i) {
+    SyncedMemory& top_data = *top[i]->data();
     std::unordered_map<int, dnnl::memory> args = {
-        {DNNL_ARG_SRC, fwd_src_.In(bottom[i]->cpu_data())},
+        {DNNL_ARG_SRC, fwd_src_.Read(*bottom[i]->data())},
         {DNNL_ARG_WEIGHTS, weights},
-        {DNNL_ARG_DST, fwd_dst_.OutTarget(top[i]->mutable_cpu_data())}};
+        {DNNL_ARG_DST, fwd_dst_.Target(top_data)}};
     if (bias_term_) {
       args[DNNL_ARG_BIAS] = Wrap(bias_md_, blobs_[1]->cpu_data());
     }
     fwd_.execute(s, args);
-    fwd_dst_.Out(top[i]->mutable_cpu_data());
+    fwd_dst_.Finish(top_data);
   }
 }
 
@@ -244,12 +250,12 @@ void DnnlConvLayer<Kind>::Backward_cpu(const std::vector<Blob*>& top,
   // reorder it once.
   const bool one_diff_dst = bw_diff_dst_.want() == bd_diff_dst_.want();
   for (size_t i = 0; i < top.size(); ++i) {
-    const float* top_diff = top[i]->cpu_diff();
+    SyncedMemory& top_diff = *top[i]->diff();
     dnnl::memory diff_dst;
     if (weight_grad || bias_grad) {
-      diff_dst = bw_diff_dst_.In(top_diff);
+      diff_dst = bw_diff_dst_.Read(top_diff);
       std::unordered_map<int, dnnl::memory> args = {
-          {DNNL_ARG_SRC, bw_src_.In(bottom[i]->cpu_data())},
+          {DNNL_ARG_SRC, bw_src_.Read(*bottom[i]->data())},
           {DNNL_ARG_DIFF_DST, diff_dst},
           {DNNL_ARG_DIFF_WEIGHTS, bw_diff_weights_}};
       if (bias_term_) args[DNNL_ARG_DIFF_BIAS] = bw_diff_bias_;
@@ -260,13 +266,12 @@ void DnnlConvLayer<Kind>::Backward_cpu(const std::vector<Blob*>& top,
       if (bias_grad) bias_acc_.Add(bw_diff_bias_, blobs_[1]->mutable_cpu_diff());
     }
     if (propagate_down[i]) {
-      float* bottom_diff = bottom[i]->mutable_cpu_diff();
-      if (!diff_dst || !one_diff_dst) diff_dst = bd_diff_dst_.In(top_diff);
+      SyncedMemory& bottom_diff = *bottom[i]->diff();
+      if (!diff_dst || !one_diff_dst) diff_dst = bd_diff_dst_.Read(top_diff);
       bwd_data_.execute(s, {{DNNL_ARG_DIFF_DST, diff_dst},
                             {DNNL_ARG_WEIGHTS, weights},
-                            {DNNL_ARG_DIFF_SRC,
-                             bd_diff_src_.OutTarget(bottom_diff)}});
-      bd_diff_src_.Out(bottom_diff);
+                            {DNNL_ARG_DIFF_SRC, bd_diff_src_.Target(bottom_diff)}});
+      bd_diff_src_.Finish(bottom_diff);
     }
   }
 }

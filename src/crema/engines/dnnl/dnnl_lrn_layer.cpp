@@ -4,8 +4,8 @@
 //
 // oneDNN's fast LRN kernels work on channel-blocked layouts (its kernels
 // for plain NCHW, the backward one above all, are far slower), so the
-// primitives run on nChw8c copies made through the shared
-// scratch slots.
+// primitives run on nChw8c: the input is reordered to it unless it arrives
+// so, and the output stays in it for the next DNNL layer.
 #include "crema/layer_registry.hpp"
 #include "crema/layers/lrn_layer.hpp"
 #include "dnnl_common.hpp"
@@ -36,6 +36,7 @@ class DnnlLRNLayer : public LRNLayer {
     src_.Init(plain, md_, kSrcSlot);
     dst_.Init(plain, md_, kDstSlot);
     diff_dst_.Init(plain, md_, kDiffDstSlot);
+    diff_src_.Init(plain, md_, kDstSlot);
     const auto alg = dnnl::algorithm::lrn_across_channels;
     const int size = static_cast<int>(p.local_size());
     dnnl::lrn_forward::desc fwd_desc(dnnl::prop_kind::forward_training, alg,
@@ -55,12 +56,13 @@ class DnnlLRNLayer : public LRNLayer {
   void Forward_cpu(const std::vector<Blob*>& bottom,
                    const std::vector<Blob*>& top) override {
     if (!supported_) return LRNLayer::Forward_cpu(bottom, top);
+    SyncedMemory& top_data = *top[0]->data();
     std::unordered_map<int, dnnl::memory> args = {
-        {DNNL_ARG_SRC, src_.In(bottom[0]->cpu_data())},
-        {DNNL_ARG_DST, dst_.OutTarget(top[0]->mutable_cpu_data())}};
+        {DNNL_ARG_SRC, src_.Read(*bottom[0]->data())},
+        {DNNL_ARG_DST, dst_.Target(top_data)}};
     if (workspace_) args[DNNL_ARG_WORKSPACE] = workspace_;
     fwd_.execute(CpuStream(), args);
-    dst_.Out(top[0]->mutable_cpu_data());
+    dst_.Finish(top_data);
   }
   void Backward_cpu(const std::vector<Blob*>& top,
                     const std::vector<bool>& propagate_down,
@@ -69,20 +71,21 @@ class DnnlLRNLayer : public LRNLayer {
       return LRNLayer::Backward_cpu(top, propagate_down, bottom);
     }
     if (!propagate_down[0]) return;
-    // The diff goes through the dst slot: forward's copy is dead by now.
+    SyncedMemory& bottom_diff = *bottom[0]->diff();
     std::unordered_map<int, dnnl::memory> args = {
-        {DNNL_ARG_SRC, src_.In(bottom[0]->cpu_data())},
-        {DNNL_ARG_DIFF_DST, diff_dst_.In(top[0]->cpu_diff())},
-        {DNNL_ARG_DIFF_SRC, dst_.OutTarget(bottom[0]->mutable_cpu_diff())}};
+        {DNNL_ARG_SRC, src_.Read(*bottom[0]->data())},
+        {DNNL_ARG_DIFF_DST, diff_dst_.Read(*top[0]->diff())},
+        {DNNL_ARG_DIFF_SRC, diff_src_.Target(bottom_diff)}};
     if (workspace_) args[DNNL_ARG_WORKSPACE] = workspace_;
     bwd_.execute(CpuStream(), args);
-    dst_.Out(bottom[0]->mutable_cpu_diff());
+    diff_src_.Finish(bottom_diff);
   }
 
  private:
   static constexpr int kSrcSlot = 0, kDstSlot = 2, kDiffDstSlot = 3;
 
-  Converter src_, dst_, diff_dst_;
+  Reader src_, diff_dst_;
+  Writer dst_, diff_src_;
   bool supported_ = false;
   std::vector<int> built_shape_;
   dnnl::memory::desc md_;

@@ -1,4 +1,7 @@
-// Pooling (MAX and AVE) on oneDNN, on the plain NCHW blobs.
+// Pooling (MAX and AVE) on oneDNN. The primitives run on the layout the
+// input arrives in from the DNNL layer before (a plain input is reordered to
+// a channel-blocked one first: oneDNN's plain pooling kernels are several
+// times slower), and the output stays in the same layout.
 //
 // Caffe's ceil rule for the output size becomes extra right/bottom padding
 // (padding_r). Caffe's AVE divisor counts the window clipped to the padded
@@ -28,18 +31,25 @@ class DnnlPoolingLayer : public PoolingLayer {
                                   static_cast<int>(top.size())};
     if (key == built_shape_) return;
     built_shape_ = key;
-    supported_ = Build(bottom, top);
+    supported_ = Geometry(bottom, top);
+    built_ = false;
   }
 
  protected:
   void Forward_cpu(const std::vector<Blob*>& bottom,
                    const std::vector<Blob*>& top) override {
     if (!supported_) return PoolingLayer::Forward_cpu(bottom, top);
+    SyncedMemory& bottom_data = *bottom[0]->data();
+    dnnl::memory::desc held = HeldDesc(bottom_data, src_md_);
+    if (held == src_md_) held = BlockedDesc();
+    if (!built_ || !(held == built_src_)) Build(held);
+    SyncedMemory& top_data = *top[0]->data();
     std::unordered_map<int, dnnl::memory> args = {
-        {DNNL_ARG_SRC, Wrap(src_md_, bottom[0]->cpu_data())},
-        {DNNL_ARG_DST, Wrap(dst_md_, top[0]->mutable_cpu_data())}};
+        {DNNL_ARG_SRC, src_.Read(bottom_data)},
+        {DNNL_ARG_DST, dst_.Target(top_data)}};
     if (workspace_) args[DNNL_ARG_WORKSPACE] = workspace_;
     fwd_.execute(CpuStream(), args);
+    dst_.Finish(top_data);
   }
 
   void Backward_cpu(const std::vector<Blob*>& top,
@@ -49,25 +59,42 @@ class DnnlPoolingLayer : public PoolingLayer {
       return PoolingLayer::Backward_cpu(top, propagate_down, bottom);
     }
     if (!propagate_down[0]) return;
+    // The primitives of the last forward pass (MAX's workspace is theirs).
+    if (!built_) Fail("Backward needs a Forward pass first.");
+    SyncedMemory& bottom_diff = *bottom[0]->diff();
     std::unordered_map<int, dnnl::memory> args = {
-        {DNNL_ARG_DIFF_DST, Wrap(dst_md_, top[0]->cpu_diff())},
-        {DNNL_ARG_DIFF_SRC, Wrap(src_md_, bottom[0]->mutable_cpu_diff())}};
+        {DNNL_ARG_DIFF_DST, diff_dst_.Read(*top[0]->diff())},
+        {DNNL_ARG_DIFF_SRC, diff_src_.Target(bottom_diff)}};
     if (workspace_) args[DNNL_ARG_WORKSPACE] = workspace_;
     bwd_.execute(CpuStream(), args);
+    diff_src_.Finish(bottom_diff);
   }
 
  private:
-  bool Build(const std::vector<Blob*>& bottom, const std::vector<Blob*>& top);
+  // Checks that oneDNN computes what Caffe does and keeps the geometry.
+  bool Geometry(const std::vector<Blob*>& bottom, const std::vector<Blob*>& top);
+  // The primitives for an input held in `src`.
+  void Build(const dnnl::memory::desc& src);
+  // The channel-blocked layout a plain input is reordered to.
+  dnnl::memory::desc BlockedDesc() const;
+
+  static constexpr int kSrcSlot = 0, kDstSlot = 2, kDiffDstSlot = 3;
 
   bool supported_ = false;
   std::vector<int> built_shape_;
-  dnnl::memory::desc src_md_, dst_md_;
+  dnnl::algorithm alg_ = dnnl::algorithm::pooling_max;
+  dims strides_, kernel_, pad_l_, pad_r_;
+  dnnl::memory::desc src_md_, dst_md_;  // plain
+  bool built_ = false;
+  dnnl::memory::desc built_src_;        // the layout the primitives run on
+  Reader src_, diff_dst_;
+  Writer dst_, diff_src_;
   dnnl::pooling_forward fwd_;
   dnnl::pooling_backward bwd_;
   dnnl::memory workspace_;
 };
 
-bool DnnlPoolingLayer::Build(const std::vector<Blob*>& bottom,
+bool DnnlPoolingLayer::Geometry(const std::vector<Blob*>& bottom,
                              const std::vector<Blob*>& top) {
   const PoolingParameter& p = layer_param_.pooling_param();
   if (top.size() != 1) return false;
@@ -118,22 +145,42 @@ bool DnnlPoolingLayer::Build(const std::vector<Blob*>& bottom,
   const int n = bottom[0]->num(), c = bottom[0]->channels();
   src_md_ = PlainDesc({n, c, in[0], in[1]}, tag::nchw);
   dst_md_ = PlainDesc({n, c, out[0], out[1]}, tag::nchw);
+  alg_ = alg;
+  strides_ = {stride[0], stride[1]};
+  kernel_ = {kernel[0], kernel[1]};
+  pad_l_ = {pad[0], pad[1]};
+  pad_r_ = pad_r;
+  return true;
+}
+
+dnnl::memory::desc DnnlPoolingLayer::BlockedDesc() const {
+  const dims d = src_md_.dims();
+  if (d[1] % 16 == 0) return PlainDesc(d, tag::nChw16c);
+  if (d[1] % 8 == 0) return PlainDesc(d, tag::nChw8c);
+  return src_md_;
+}
+
+void DnnlPoolingLayer::Build(const dnnl::memory::desc& src) {
   // Training everywhere: a TEST-phase net timed with backward (tools/time)
   // still needs MAX's workspace.
-  dnnl::pooling_forward::desc fwd_desc(
-      dnnl::prop_kind::forward_training, alg, src_md_, dst_md_,
-      {stride[0], stride[1]}, {kernel[0], kernel[1]}, {pad[0], pad[1]}, pad_r);
+  dnnl::pooling_forward::desc fwd_desc(dnnl::prop_kind::forward_training, alg_,
+                                       src, AnyDesc(dst_md_.dims()), strides_,
+                                       kernel_, pad_l_, pad_r_);
   dnnl::pooling_forward::primitive_desc fwd_pd(fwd_desc, CpuEngine());
   fwd_ = dnnl::pooling_forward(fwd_pd);
   workspace_ = fwd_pd.workspace_desc().get_size() > 0
                    ? dnnl::memory(fwd_pd.workspace_desc(), CpuEngine())
                    : dnnl::memory();
-  dnnl::pooling_backward::desc bwd_desc(
-      alg, src_md_, dst_md_, {stride[0], stride[1]}, {kernel[0], kernel[1]},
-      {pad[0], pad[1]}, pad_r);
+  dnnl::pooling_backward::desc bwd_desc(alg_, src, fwd_pd.dst_desc(), strides_,
+                                        kernel_, pad_l_, pad_r_);
   bwd_ = dnnl::pooling_backward(
       dnnl::pooling_backward::primitive_desc(bwd_desc, CpuEngine(), fwd_pd));
-  return true;
+  src_.Init(src_md_, src, kSrcSlot);
+  dst_.Init(dst_md_, fwd_pd.dst_desc(), kDstSlot);
+  diff_dst_.Init(dst_md_, fwd_pd.dst_desc(), kDiffDstSlot);
+  diff_src_.Init(src_md_, src, kDstSlot);
+  built_src_ = src;
+  built_ = true;
 }
 
 }  // namespace

@@ -1,0 +1,104 @@
+// SyncedMemory holding an engine's own layout: engines write into it, and
+// anyone asking for plain values gets them converted back, once.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <memory>
+
+#include "crema/blob.hpp"
+#include "crema/syncedmem.hpp"
+
+namespace crema {
+namespace {
+
+// A toy layout: the values in reverse order, followed by `pad` unused floats.
+class ReversedLayout : public EngineLayout {
+ public:
+  ReversedLayout(int count, int pad, int* conversions)
+      : count_(count), pad_(pad), conversions_(conversions) {}
+  size_t bytes() const override { return (count_ + pad_) * sizeof(float); }
+  void ToPlain(const void* src, void* dst) const override {
+    const float* s = static_cast<const float*>(src);
+    float* d = static_cast<float*>(dst);
+    for (int i = 0; i < count_; ++i) d[i] = s[count_ - 1 - i];
+    ++*conversions_;
+  }
+
+ private:
+  int count_, pad_;
+  int* conversions_;
+};
+
+void WriteReversed(void* at, int count) {
+  float* p = static_cast<float*>(at);
+  for (int i = 0; i < count; ++i) p[i] = static_cast<float>(count - 1 - i);
+}
+
+TEST(SyncedMemoryLayout, PlainReadersGetConvertedValuesOnce) {
+  int conversions = 0;
+  SyncedMemory mem(6 * sizeof(float));
+  auto layout = std::make_shared<ReversedLayout>(6, 0, &conversions);
+  void* at = mem.mutable_engine_data(layout);
+  ASSERT_NE(nullptr, at);
+  WriteReversed(at, 6);
+  EXPECT_EQ(layout.get(), mem.layout());
+  EXPECT_EQ(at, mem.raw_cpu_data());  // engines see it as written
+  EXPECT_EQ(0, conversions);
+  const float* plain = static_cast<const float*>(mem.cpu_data());
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(static_cast<float>(i), plain[i]);
+  EXPECT_EQ(nullptr, mem.layout());
+  mem.cpu_data();
+  mem.mutable_cpu_data();
+  EXPECT_EQ(1, conversions);
+}
+
+TEST(SyncedMemoryLayout, GrowsForPaddedLayoutsAndKeepsItsSize) {
+  int conversions = 0;
+  SyncedMemory mem(4 * sizeof(float));
+  auto layout = std::make_shared<ReversedLayout>(4, 12, &conversions);
+  float* at = static_cast<float*>(mem.mutable_engine_data(layout));
+  ASSERT_NE(nullptr, at);
+  WriteReversed(at, 4);
+  at[15] = 99.f;  // the padding is writable
+  EXPECT_EQ(4 * sizeof(float), mem.size());
+  float* plain = static_cast<float*>(mem.mutable_cpu_data());
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(static_cast<float>(i), plain[i]);
+  EXPECT_EQ(1, conversions);
+  // Writing the same layout again reuses the grown buffer in place.
+  void* again = mem.mutable_engine_data(layout);
+  EXPECT_EQ(static_cast<void*>(plain), again);
+}
+
+TEST(SyncedMemoryLayout, BorrowedBufferTooSmallIsRefusedAndStaysPlain) {
+  int conversions = 0;
+  float owned[4] = {1, 2, 3, 4};
+  SyncedMemory mem(sizeof(owned));
+  mem.set_cpu_data(owned);
+  EXPECT_EQ(nullptr, mem.mutable_engine_data(
+                         std::make_shared<ReversedLayout>(4, 4, &conversions)));
+  EXPECT_EQ(nullptr, mem.layout());
+  EXPECT_EQ(owned, mem.cpu_data());
+  // A layout that fits is converted in the owner's buffer.
+  void* at = mem.mutable_engine_data(std::make_shared<ReversedLayout>(4, 0, &conversions));
+  EXPECT_EQ(static_cast<void*>(owned), at);
+  WriteReversed(at, 4);
+  EXPECT_EQ(static_cast<const void*>(owned), mem.cpu_data());
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(static_cast<float>(i), owned[i]);
+}
+
+TEST(SyncedMemoryLayout, BlobsSharingDataSeePlainValues) {
+  int conversions = 0;
+  Blob a({2, 3});
+  Blob b({6});
+  b.ShareData(a);
+  WriteReversed(a.data()->mutable_engine_data(
+                    std::make_shared<ReversedLayout>(6, 2, &conversions)),
+                6);
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(static_cast<float>(i), b.cpu_data()[i]);
+  EXPECT_EQ(a.cpu_data(), b.cpu_data());
+  EXPECT_FLOAT_EQ(15.f, a.asum_data());
+  EXPECT_EQ(1, conversions);
+}
+
+}  // namespace
+}  // namespace crema

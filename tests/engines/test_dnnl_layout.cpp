@@ -1,0 +1,181 @@
+// Runs of DNNL layers pass their tensors along in oneDNN's blocked layouts
+// (layout propagation). Every value anyone reads must still be Caffe's:
+// the whole net against the reference engine, forward and backward, with
+// blobs read between the passes and without, with padded channel blocks,
+// blobs read by both a DNNL layer and a reference one, and in-place and
+// out-of-place ReLUs.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "crema/layer_registry.hpp"
+#include "crema/net.hpp"
+#include "support/test_util.hpp"
+
+namespace crema {
+namespace {
+
+using testing::ParseText;
+
+bool HasDnnl() {
+  const auto engines = LayerRegistry::Engines("Convolution");
+  return std::find(engines.begin(), engines.end(), "DNNL") != engines.end();
+}
+
+int CountBad(const Blob& fast, const Blob& ref, bool diff, const std::string& what) {
+  EXPECT_EQ(fast.shape(), ref.shape()) << what;
+  const float* a = diff ? fast.cpu_diff() : fast.cpu_data();
+  const float* b = diff ? ref.cpu_diff() : ref.cpu_data();
+  int bad = 0;
+  for (int i = 0; i < ref.count(); ++i) {
+    if (!(std::fabs(a[i] - b[i]) <= 1e-4f * (std::fabs(b[i]) + 1.f)) && ++bad <= 3) {
+      ADD_FAILURE() << what << (diff ? " diff[" : " data[") << i << "]: DNNL " << a[i]
+                    << " vs reference " << b[i];
+    }
+  }
+  return bad;
+}
+
+// conv1 (24 outputs: nChw16c pads them to 32) -> fused ReLU -> LRN (nChw8c)
+// -> MAX pool with Caffe's ceil rule -> conv2 (groups) -> out-of-place ReLU
+// -> AVE pool -> split into a DNNL convolution and a reference Concat ->
+// inner product.
+const char* kNet = R"(
+  name: "layouts" force_backward: true
+  layer { name: "data" type: "Input" top: "data"
+          input_param { shape { dim: 2 dim: 3 dim: 19 dim: 17 } } }
+  layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1"
+          convolution_param { num_output: 24 kernel_size: 3 pad: 1 stride: 1 engine: {engine}
+                              weight_filler { type: "gaussian" std: 0.3 }
+                              bias_filler { type: "gaussian" std: 0.3 } } }
+  layer { name: "relu1" type: "ReLU" bottom: "conv1" top: "conv1"
+          relu_param { engine: {engine} } }
+  layer { name: "norm1" type: "LRN" bottom: "conv1" top: "norm1"
+          lrn_param { local_size: 5 alpha: 0.1 beta: 0.75 engine: {engine} } }
+  layer { name: "pool1" type: "Pooling" bottom: "norm1" top: "pool1"
+          pooling_param { pool: MAX kernel_size: 3 stride: 2 engine: {engine} } }
+  layer { name: "conv2" type: "Convolution" bottom: "pool1" top: "conv2"
+          convolution_param { num_output: 32 kernel_size: 3 pad: 1 group: 2 engine: {engine}
+                              weight_filler { type: "gaussian" std: 0.2 }
+                              bias_filler { type: "gaussian" std: 0.2 } } }
+  layer { name: "relu2" type: "ReLU" bottom: "conv2" top: "relu2"
+          relu_param { engine: {engine} } }
+  layer { name: "pool2" type: "Pooling" bottom: "relu2" top: "pool2"
+          pooling_param { pool: AVE kernel_size: 2 stride: 2 engine: {engine} } }
+  layer { name: "conv3" type: "Convolution" bottom: "pool2" top: "conv3"
+          convolution_param { num_output: 16 kernel_size: 1 engine: {engine}
+                              weight_filler { type: "gaussian" std: 0.2 } } }
+  layer { name: "concat" type: "Concat" bottom: "pool2" bottom: "conv3" top: "concat" }
+  layer { name: "ip" type: "InnerProduct" bottom: "concat" top: "ip"
+          inner_product_param { num_output: 5 engine: {engine}
+                                weight_filler { type: "gaussian" std: 0.1 } } }
+)";
+
+const char* kBlobs[] = {"conv1", "norm1", "pool1", "conv2", "relu2", "pool2", "conv3",
+                        "concat", "ip"};
+
+NetParameter NetOn(const std::string& engine) {
+  std::string text = kNet;
+  for (size_t at; (at = text.find("{engine}")) != std::string::npos;) {
+    text.replace(at, 8, engine);
+  }
+  return ParseText<NetParameter>(text);
+}
+
+struct Pair {
+  Net fast{NetOn("DNNL")};
+  Net ref{NetOn("CAFFE")};
+  Pair() {
+    NetParameter weights;
+    ref.ToProto(&weights);
+    fast.CopyTrainedLayersFrom(weights);
+    testing::FillGaussian(ref.input_blobs()[0]);
+    fast.input_blobs()[0]->CopyFrom(*ref.input_blobs()[0]);
+  }
+  void Backward() {
+    Blob* out_ref = ref.blob_by_name("ip").get();
+    rng_gaussian(out_ref->count(), 0.f, 1.f, out_ref->mutable_cpu_diff());
+    fast.blob_by_name("ip")->CopyFrom(*out_ref, true);
+    fast.ClearParamDiffs();
+    ref.ClearParamDiffs();
+    fast.Backward();
+    ref.Backward();
+  }
+  int CompareAll(bool diffs) {
+    int bad = 0;
+    for (const char* name : kBlobs) {
+      bad += CountBad(*fast.blob_by_name(name), *ref.blob_by_name(name), false, name);
+      if (diffs) {
+        bad += CountBad(*fast.blob_by_name(name), *ref.blob_by_name(name), true, name);
+      }
+    }
+    if (diffs) {
+      bad += CountBad(*fast.input_blobs()[0], *ref.input_blobs()[0], true, "data");
+      for (size_t p = 0; p < ref.learnable_params().size(); ++p) {
+        bad += CountBad(*fast.learnable_params()[p], *ref.learnable_params()[p], true,
+                        "param " + std::to_string(p));
+      }
+    }
+    return bad;
+  }
+};
+
+TEST(DnnlLayout, BlockedTensorsPassBetweenDnnlLayers) {
+  if (!HasDnnl()) GTEST_SKIP() << "crema was built without oneDNN";
+  Pair nets;
+  nets.fast.Forward();
+  nets.ref.Forward();
+  // LRN runs on nChw8c and the MAX pool after it keeps that layout: neither
+  // result is converted to plain until someone reads it.
+  EXPECT_NE(nullptr, nets.fast.blob_by_name("norm1")->data()->layout());
+  EXPECT_NE(nullptr, nets.fast.blob_by_name("pool1")->data()->layout());
+  // Concat is a reference layer: it read pool2 and conv3 as plain values.
+  EXPECT_EQ(nullptr, nets.fast.blob_by_name("pool2")->data()->layout());
+  EXPECT_EQ(nullptr, nets.fast.blob_by_name("conv3")->data()->layout());
+  EXPECT_EQ(0, nets.CompareAll(false));
+  EXPECT_EQ(nullptr, nets.fast.blob_by_name("pool1")->data()->layout());
+}
+
+TEST(DnnlLayout, ForwardAndBackwardWithoutReadsBetween) {
+  if (!HasDnnl()) GTEST_SKIP() << "crema was built without oneDNN";
+  Pair nets;
+  for (int pass = 0; pass < 3; ++pass) {  // primitives and layouts are reused
+    nets.fast.Forward();
+    nets.ref.Forward();
+    nets.Backward();
+    EXPECT_EQ(0, nets.CompareAll(true)) << "pass " << pass;
+  }
+}
+
+TEST(DnnlLayout, BlobsReadBetweenForwardAndBackward) {
+  if (!HasDnnl()) GTEST_SKIP() << "crema was built without oneDNN";
+  Pair nets;
+  for (int pass = 0; pass < 2; ++pass) {
+    nets.fast.Forward();
+    nets.ref.Forward();
+    EXPECT_EQ(0, nets.CompareAll(false)) << "pass " << pass;  // converts all to plain
+    nets.Backward();
+    EXPECT_EQ(0, nets.CompareAll(true)) << "pass " << pass;
+  }
+}
+
+TEST(DnnlLayout, InputChangedByTheUserBetweenPasses) {
+  if (!HasDnnl()) GTEST_SKIP() << "crema was built without oneDNN";
+  Pair nets;
+  nets.fast.Forward();
+  nets.ref.Forward();
+  // Writing a blob the DNNL layers left blocked makes it plain again; the
+  // next pass must see the new values.
+  testing::FillGaussian(nets.ref.input_blobs()[0]);
+  nets.fast.input_blobs()[0]->CopyFrom(*nets.ref.input_blobs()[0]);
+  nets.fast.blob_by_name("norm1")->mutable_cpu_data()[0] = 5.f;
+  nets.fast.Forward();
+  nets.ref.Forward();
+  nets.Backward();
+  EXPECT_EQ(0, nets.CompareAll(true));
+}
+
+}  // namespace
+}  // namespace crema

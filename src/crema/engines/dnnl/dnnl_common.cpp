@@ -58,46 +58,6 @@ void* Scratch(int slot, size_t bytes) {
   return s.data.get();
 }
 
-dnnl::memory Converter::Buffer() {
-  void* ptr = Scratch(slot_, want_.get_size());
-  if (!buffer_ || buffer_.get_data_handle() != ptr) {
-    buffer_ = dnnl::memory(want_, CpuEngine(), ptr);
-  }
-  return buffer_;
-}
-
-void Converter::Init(const dnnl::memory::desc& plain,
-                     const dnnl::memory::desc& want, int slot) {
-  plain_ = plain;
-  want_ = want;
-  slot_ = slot;
-  same_ = plain == want;
-  buffer_ = dnnl::memory();
-  if (same_) return;
-  to_want_ = dnnl::reorder(dnnl::reorder::primitive_desc(
-      CpuEngine(), plain_, CpuEngine(), want_));
-  to_plain_ = dnnl::reorder(dnnl::reorder::primitive_desc(
-      CpuEngine(), want_, CpuEngine(), plain_));
-}
-
-dnnl::memory Converter::In(const float* ptr) {
-  dnnl::memory user = Wrap(plain_, ptr);
-  if (same_) return user;
-  dnnl::memory buffer = Buffer();
-  to_want_.execute(CpuStream(), user, buffer);
-  return buffer;
-}
-
-dnnl::memory Converter::OutTarget(float* ptr) {
-  return same_ ? Wrap(plain_, ptr) : Buffer();
-}
-
-void Converter::Out(float* ptr) {
-  if (same_) return;
-  dnnl::memory user = Wrap(plain_, ptr);
-  to_plain_.execute(CpuStream(), buffer_, user);
-}
-
 DnnlLayout::DnnlLayout(const dnnl::memory::desc& md, const dnnl::memory::desc& plain)
     : md_(md), plain_(plain) {
   to_plain_ = dnnl::reorder(

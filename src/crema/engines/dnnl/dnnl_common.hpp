@@ -1,6 +1,6 @@
 // Shared pieces of the oneDNN (DNNL) engine: the CPU engine and stream, plain
-// memory descriptors for Caffe's row-major blobs, and Converter, which moves
-// a tensor between a blob's plain layout and the layout a primitive prefers.
+// memory descriptors for Caffe's row-major blobs, and Reader and Writer,
+// which move tensors between blob memory and the layouts primitives prefer.
 //
 // oneDNN's model is "describe once, execute many times": layers build their
 // primitive descriptors and primitives when the shapes change (Reshape) and
@@ -54,33 +54,6 @@ inline dnnl::memory Wrap(const dnnl::memory::desc& md, const float* ptr) {
 // The pointer stays valid until the next call for the same slot.
 void* Scratch(int slot, size_t bytes);
 inline constexpr int kNumScratchSlots = 6;
-
-// One tensor as a blob holds it (plain) and as a primitive wants it. When
-// the two layouts agree the blob's memory is used directly; otherwise the
-// values go through scratch slot `slot` in the wanted layout, with the
-// reorders both ways kept.
-class Converter {
- public:
-  void Init(const dnnl::memory::desc& plain, const dnnl::memory::desc& want,
-            int slot);
-  bool same() const { return same_; }
-  const dnnl::memory::desc& want() const { return want_; }
-  // The values at ptr, in the wanted layout.
-  dnnl::memory In(const float* ptr);
-  // Where the primitive should write a result meant for ptr; call Out(ptr)
-  // after executing to bring it back.
-  dnnl::memory OutTarget(float* ptr);
-  void Out(float* ptr);
-
- private:
-  dnnl::memory Buffer();
-
-  dnnl::memory::desc plain_, want_;
-  bool same_ = true;
-  int slot_ = 0;
-  dnnl::memory buffer_;
-  dnnl::reorder to_want_, to_plain_;
-};
 
 // Layout propagation. A DNNL layer leaves its output in the blob's memory in
 // the layout its primitive produced (a DnnlLayout), and the next DNNL layer

@@ -96,14 +96,12 @@ class DnnlConvLayer : public Kind::Base {
 
   typename Kind::Fwd::primitive_desc fwd_pd_;
   typename Kind::Fwd fwd_;
-  Reader fwd_src_;
-  Converter fwd_weights_;
+  Reader fwd_src_, fwd_weights_;
   Writer fwd_dst_;
 
   typename Kind::BwdData::primitive_desc bwd_data_pd_;
   typename Kind::BwdData bwd_data_;
-  Reader bd_diff_dst_;
-  Converter bd_weights_;
+  Reader bd_diff_dst_, bd_weights_;
   Writer bd_diff_src_;
 
   typename Kind::BwdWeights::primitive_desc bwd_weights_pd_;
@@ -218,7 +216,7 @@ void DnnlConvLayer<Kind>::Forward_cpu(const std::vector<Blob*>& bottom,
                                       const std::vector<Blob*>& top) {
   if (!supported_) return ReferenceForward(bottom, top);
   dnnl::stream& s = CpuStream();
-  dnnl::memory weights = fwd_weights_.In(blobs_[0]->cpu_data());
+  dnnl::memory weights = fwd_weights_.Read(*blobs_[0]->data());
   for (size_t i = 0; i < bottom.size(); ++i) {
     SyncedMemory& top_data = *top[i]->data();
     std::unordered_map<int, dnnl::memory> args = {
@@ -245,7 +243,7 @@ void DnnlConvLayer<Kind>::Backward_cpu(const std::vector<Blob*>& top,
   bool any_data_grad = false;
   for (size_t i = 0; i < top.size(); ++i) any_data_grad |= propagate_down[i];
   dnnl::memory weights;
-  if (any_data_grad) weights = bd_weights_.In(blobs_[0]->cpu_data());
+  if (any_data_grad) weights = bd_weights_.Read(*blobs_[0]->data());
   // Both backward primitives usually want the top diff in one layout:
   // reorder it once.
   const bool one_diff_dst = bw_diff_dst_.want() == bd_diff_dst_.want();

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <iomanip>
 #include <iostream>
+#include <set>
 #include <sstream>
 
 #include "crema/io/upgrade_proto.hpp"
@@ -87,6 +88,35 @@ void ForceEngine(const std::string& engine, crema::NetParameter* param) {
   }
 }
 
+// A net with no loss gets loss_weight 1 on its output blobs (tops that no
+// later layer reads), so that backward runs from them to every parameter.
+crema::NetParameter OutputsAsLoss(crema::NetParameter param) {
+  auto ends_with = [](const std::string& s, const std::string& end) {
+    return s.size() >= end.size() && s.compare(s.size() - end.size(), end.size(), end) == 0;
+  };
+  for (const auto& layer : param.layer()) {
+    if (ends_with(layer.type(), "Loss")) return param;
+    for (float w : layer.loss_weight()) if (w != 0.f) return param;
+  }
+  std::set<std::string> read_later;
+  for (int i = param.layer_size() - 1; i >= 0; --i) {
+    crema::LayerParameter* layer = param.mutable_layer(i);
+    bool any_output = false;
+    std::vector<float> weights;
+    for (const auto& top : layer->top()) {
+      const bool output = !read_later.count(top);
+      weights.push_back(output ? 1.f : 0.f);
+      any_output |= output;
+      read_later.insert(top);  // an earlier layer writing it is not the output
+    }
+    if (layer->type() != "Input" && any_output) {
+      for (float w : weights) layer->add_loss_weight(w);
+    }
+    for (const auto& bottom : layer->bottom()) read_later.insert(bottom);
+  }
+  return param;
+}
+
 int Time(int argc, char** argv) {
   if (FLAGS_model.empty()) crema::Throw("--model is required (a net .prototxt).");
   if (FLAGS_iterations < 1) crema::Throw("--iterations must be at least 1.");
@@ -114,8 +144,10 @@ int Time(int argc, char** argv) {
       }
     }
   }
-  // Time backward even for deploy nets, which have no loss.
-  if (!FLAGS_forward_only) param.set_force_backward(true);
+  // Time backward even for deploy nets, which have no loss: their outputs
+  // become the loss, as in a training step. The net's inputs get no
+  // gradient, as data layers' tops get none in training.
+  if (!FLAGS_forward_only) param = OutputsAsLoss(crema::Net::FilterNet(param));
   crema::Net net(param);
   // Forward-only timing is inference: dead activations share buffers.
   if (FLAGS_forward_only) net.ShareActivationMemory();

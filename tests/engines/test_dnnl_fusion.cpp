@@ -39,7 +39,7 @@ void ExpectClose(const Blob& fast, const Blob& ref, bool diff, const std::string
 const char* kNet = R"(
   name: "fused" force_backward: true
   layer { name: "data" type: "Input" top: "data"
-          input_param { shape { dim: 2 dim: 3 dim: 11 dim: 13 } } }
+          input_param { shape { dim: {batch} dim: 3 dim: 11 dim: 13 } } }
   layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1"
           convolution_param { num_output: 8 kernel_size: 3 pad: 1 stride: 2 engine: {engine}
                               weight_filler { type: "gaussian" std: 0.3 }
@@ -66,11 +66,14 @@ const char* kNet = R"(
                                 weight_filler { type: "gaussian" std: 0.3 } } }
 )";
 
-NetParameter NetOn(const std::string& engine, Phase phase) {
+// At batch 9 the InnerProducts run as matmuls (with the fused ReLU as
+// their post-op), at batch 2 as inner products.
+NetParameter NetOn(const std::string& engine, Phase phase, int batch = 2) {
   std::string text = kNet;
   for (size_t at; (at = text.find("{engine}")) != std::string::npos;) {
     text.replace(at, 8, engine);
   }
+  text.replace(text.find("{batch}"), 7, std::to_string(batch));
   NetParameter param = ParseText<NetParameter>(text);
   param.mutable_state()->set_phase(phase);
   return param;
@@ -90,9 +93,10 @@ TEST(DnnlFusion, InPlaceReLUsRunInsideTheLayerBefore) {
 
 TEST(DnnlFusion, FusedNetMatchesTheReferenceForwardAndBackward) {
   if (!HasDnnl()) GTEST_SKIP() << "crema was built without oneDNN";
-  for (Phase phase : {TRAIN, TEST}) {
-    Net fast(NetOn("DNNL", phase));
-    Net ref(NetOn("CAFFE", phase));
+  for (Phase phase : {TRAIN, TEST}) for (int batch : {2, 9}) {
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    Net fast(NetOn("DNNL", phase, batch));
+    Net ref(NetOn("CAFFE", phase, batch));
     NetParameter weights;
     ref.ToProto(&weights);
     fast.CopyTrainedLayersFrom(weights);

@@ -303,6 +303,18 @@ TEST(DnnlInnerProduct, Forms) {
   Compare(IpText("num_output: 3 axis: 2"), "inner_product_param", {2, 3, 4});
 }
 
+// Above a few rows the forward and the bottom diff run as oneDNN matmuls
+// that read the weights through strides: every form again at those sizes.
+TEST(DnnlInnerProduct, FormsAsMatmul) {
+  SKIP_WITHOUT_DNNL("InnerProduct");
+  Compare(IpText("num_output: 7"), "inner_product_param", {9, 2, 5, 3});
+  Compare(IpText("num_output: 5 transpose: true"), "inner_product_param",
+          {8, 3, 2, 2});
+  Compare(IpText("num_output: 17 bias_term: false"), "inner_product_param",
+          {6, 33});
+  Compare(IpText("num_output: 3 axis: 2"), "inner_product_param", {3, 5, 4});
+}
+
 std::string PoolText(const std::string& params) {
   return "name: 'pool' type: 'Pooling' pooling_param { " + params + " }";
 }

@@ -165,8 +165,7 @@ int Time(int argc, char** argv) {
   }
 
   // Multiply-adds of convolutions and inner products, counted as 2 FLOPs:
-  // weights x output positions x images. Backward costs about twice this.
-  double forward_flops = 0;
+  // weights x output positions x images.
   std::vector<double> layer_flops(net.num_layers(), 0.0);
   for (int i = 0; i < net.num_layers(); ++i) {
     const auto& layer = net.layers()[i];
@@ -182,7 +181,6 @@ int Time(int argc, char** argv) {
     } else if (type == "InnerProduct") {
       layer_flops[i] = 2.0 * weights->count() * (top->count() / weights->shape(0));
     }
-    forward_flops += layer_flops[i];
   }
 
   LOG(INFO) << "Performing Forward";
@@ -257,7 +255,15 @@ int Time(int argc, char** argv) {
   const double median = iteration_ms.size() % 2
                             ? iteration_ms[mid]
                             : (iteration_ms[mid - 1] + iteration_ms[mid]) / 2;
-  const double flops = forward_flops * (FLAGS_forward_only ? 1 : 3);
+  // Backward costs one more pass per gradient it computes: the weights'
+  // and, unless the bottom is a net input, the bottom's.
+  auto passes = [&](int i) {
+    if (FLAGS_forward_only || !net.layer_need_backward()[i]) return 1;
+    return 1 + (net.layers()[i]->param_propagate_down(0) ? 1 : 0) +
+           (!net.bottom_need_backward()[i].empty() && net.bottom_need_backward()[i][0] ? 1 : 0);
+  };
+  double flops = 0;
+  for (int i = 0; i < n; ++i) flops += layer_flops[i] * passes(i);
   std::printf("Median iteration: %.3f ms\n", median);
   std::printf("Compute: %.3f GFLOP per iteration, %.1f GFLOP/s at the median\n",
               flops / 1e9, median > 0 ? flops / 1e6 / median : 0.0);
@@ -266,7 +272,7 @@ int Time(int argc, char** argv) {
   for (int i = 0; i < n; ++i) {
     if (std::string(net.layers()[i]->type()) != "Convolution") continue;
     conv_ms += (forward_ms[i] + backward_ms[i]) / iters;
-    conv_flops += layer_flops[i] * (FLAGS_forward_only ? 1 : 3);
+    conv_flops += layer_flops[i] * passes(i);
   }
   if (conv_ms > 0) {
     std::printf("Convolution layers: %.3f ms per iteration, %.1f GFLOP/s\n", conv_ms,

@@ -71,6 +71,13 @@ class Layer {
   // (its Backward still runs, and sees the same rectified values).
   virtual bool FuseReLU(float negative_slope) { return false; }
 
+  // The net tells each layer whether it will ever call its Backward (a
+  // layer with no gradient to compute, as in an inference net, is never
+  // asked), so that fast engines can build inference-only kernels. True
+  // until told otherwise: a layer used on its own may be asked.
+  void set_backward_needed(bool needed) { backward_needed_ = needed; }
+  bool backward_needed() const { return backward_needed_; }
+
   bool param_propagate_down(int param_id) const {
     return param_id < static_cast<int>(param_propagate_down_.size())
                ? param_propagate_down_[param_id]
@@ -98,6 +105,7 @@ class Layer {
   std::vector<std::shared_ptr<Blob>> blobs_;
   std::vector<bool> param_propagate_down_;
   std::vector<float> loss_;
+  bool backward_needed_ = true;
 
  private:
   void CheckBlobCounts(const std::vector<Blob*>& bottom,

@@ -190,6 +190,7 @@ void Net::Init(const NetParameter& in_param) {
   }
 
   DecideBackward(param.force_backward());
+  for (size_t i = 0; i < layers_.size(); ++i) layers_[i]->set_backward_needed(layer_need_backward_[i]);
 
   // Whatever no layer consumed is an output of the net.
   for (const auto& blob_name : available_blobs) {

@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "crema/layer_registry.hpp"
 #include "crema/net.hpp"
@@ -76,18 +78,25 @@ const char* kNet = R"(
 const char* kBlobs[] = {"conv1", "norm1", "pool1", "conv2", "relu2", "pool2", "conv3",
                         "concat", "ip"};
 
-NetParameter NetOn(const std::string& engine) {
+// Edits replace text before parsing (a frozen layer, say).
+using Edits = std::vector<std::pair<std::string, std::string>>;
+
+NetParameter NetOn(const std::string& engine, Phase phase = TRAIN, const Edits& edits = {}) {
   std::string text = kNet;
   for (size_t at; (at = text.find("{engine}")) != std::string::npos;) {
     text.replace(at, 8, engine);
   }
-  return ParseText<NetParameter>(text);
+  for (const auto& [from, to] : edits) text.replace(text.find(from), from.size(), to);
+  NetParameter param = ParseText<NetParameter>(text);
+  param.mutable_state()->set_phase(phase);
+  return param;
 }
 
 struct Pair {
-  Net fast{NetOn("DNNL")};
-  Net ref{NetOn("CAFFE")};
-  Pair() {
+  Net fast;
+  Net ref;
+  explicit Pair(Phase phase = TRAIN, const Edits& edits = {})
+      : fast(NetOn("DNNL", phase, edits)), ref(NetOn("CAFFE", phase, edits)) {
     NetParameter weights;
     ref.ToProto(&weights);
     fast.CopyTrainedLayersFrom(weights);
@@ -175,6 +184,105 @@ TEST(DnnlLayout, InputChangedByTheUserBetweenPasses) {
   nets.ref.Forward();
   nets.Backward();
   EXPECT_EQ(0, nets.CompareAll(true));
+}
+
+// Weights that stay put (inference, frozen layers) are kept in the
+// convolution's layout after the first pass instead of being reordered on
+// every pass; whoever reads or writes them still sees plain values.
+const Blob& Weights(Net& net, const char* layer) {
+  const auto& names = net.layer_names();
+  const size_t i = std::find(names.begin(), names.end(), layer) - names.begin();
+  return *net.layers()[i]->blobs()[0];
+}
+
+TEST(DnnlLayout, InferenceKeepsConvolutionWeightsInTheirLayout) {
+  if (!HasDnnl()) GTEST_SKIP() << "crema was built without oneDNN";
+  Pair nets(TEST, {{"force_backward: true", "force_backward: false"}});
+  for (int pass = 0; pass < 2; ++pass) {
+    nets.fast.Forward();
+    nets.ref.Forward();
+    EXPECT_NE(nullptr, Weights(nets.fast, "conv1").data()->layout()) << "pass " << pass;
+    EXPECT_NE(nullptr, Weights(nets.fast, "conv2").data()->layout()) << "pass " << pass;
+    EXPECT_EQ(0, nets.CompareAll(false)) << "pass " << pass;
+  }
+  // The user changes the weights: the next pass uses the new ones.
+  for (Net* net : {&nets.fast, &nets.ref}) {
+    Blob& w = *net->layers()[1]->blobs()[0];
+    float* values = w.mutable_cpu_data();
+    for (int i = 0; i < w.count(); i += 3) values[i] *= -2.f;
+  }
+  nets.fast.Forward();
+  nets.ref.Forward();
+  EXPECT_EQ(0, nets.CompareAll(false));
+  // Saved weights are plain Caffe weights.
+  NetParameter saved_fast, saved_ref;
+  nets.fast.ToProto(&saved_fast);
+  nets.ref.ToProto(&saved_ref);
+  ASSERT_EQ(saved_ref.layer_size(), saved_fast.layer_size());
+  for (int l = 0; l < saved_ref.layer_size(); ++l) {
+    for (int b = 0; b < saved_ref.layer(l).blobs_size(); ++b) {
+      const auto& r = saved_ref.layer(l).blobs(b);
+      const auto& f = saved_fast.layer(l).blobs(b);
+      ASSERT_EQ(r.data_size(), f.data_size());
+      for (int i = 0; i < r.data_size(); ++i) {
+        ASSERT_EQ(r.data(i), f.data(i)) << saved_ref.layer(l).name() << " blob " << b;
+      }
+    }
+  }
+}
+
+TEST(DnnlLayout, FrozenLayerKeepsItsWeightsWhileTheOthersLearn) {
+  if (!HasDnnl()) GTEST_SKIP() << "crema was built without oneDNN";
+  // conv1 learns nothing (lr_mult 0; force_backward would ask for its
+  // gradients anyway): its weights stay in their layout.
+  Pair nets(TRAIN, {{"force_backward: true", "force_backward: false"},
+                    {"top: \"conv1\"", "top: \"conv1\" param { lr_mult: 0 } param { lr_mult: 0 }"},
+                    {"top: \"ip\"", "top: \"ip\" loss_weight: 1"}});
+  // Nothing below conv2 needs a gradient: conv1, LRN and the pool run
+  // inference-only kernels; conv2 and above learn.
+  for (int i = 1; i <= 4; ++i) ASSERT_FALSE(nets.fast.layer_need_backward()[i]) << i;
+  ASSERT_EQ("conv2", nets.fast.layer_names()[5]);
+  ASSERT_TRUE(nets.fast.layer_need_backward()[5]);
+  for (int pass = 0; pass < 2; ++pass) {
+    nets.fast.Forward();
+    nets.ref.Forward();
+    nets.Backward();
+    EXPECT_NE(nullptr, Weights(nets.fast, "conv1").data()->layout());
+    EXPECT_EQ(nullptr, Weights(nets.fast, "conv2").data()->layout());
+    EXPECT_EQ(0, nets.CompareAll(true)) << "pass " << pass;
+  }
+}
+
+TEST(DnnlLayout, TestNetSharingWeightsWithTheTrainNet) {
+  if (!HasDnnl()) GTEST_SKIP() << "crema was built without oneDNN";
+  // As during training: the test net shares the train net's weights and
+  // leaves them in its layout; the train net's next step must read and
+  // update the right values.
+  Pair train;
+  Net test_fast(NetOn("DNNL", TEST));
+  Net test_ref(NetOn("CAFFE", TEST));
+  test_fast.ShareTrainedLayersWith(train.fast);
+  test_ref.ShareTrainedLayersWith(train.ref);
+  for (int step = 0; step < 2; ++step) {
+    test_fast.input_blobs()[0]->CopyFrom(*train.ref.input_blobs()[0]);
+    test_ref.input_blobs()[0]->CopyFrom(*train.ref.input_blobs()[0]);
+    test_fast.Forward();
+    test_ref.Forward();
+    EXPECT_NE(nullptr, Weights(train.fast, "conv1").data()->layout());
+    EXPECT_EQ(0, CountBad(*test_fast.blob_by_name("ip"), *test_ref.blob_by_name("ip"),
+                          false, "test ip"));
+    train.fast.Forward();
+    train.ref.Forward();
+    train.Backward();
+    EXPECT_EQ(0, train.CompareAll(true)) << "step " << step;
+    for (Net* net : {&train.fast, &train.ref}) {  // an SGD step, by hand
+      for (Blob* p : net->learnable_params()) {
+        float* w = p->mutable_cpu_data();
+        const float* g = p->cpu_diff();
+        for (int i = 0; i < p->count(); ++i) w[i] -= 0.01f * g[i];
+      }
+    }
+  }
 }
 
 }  // namespace

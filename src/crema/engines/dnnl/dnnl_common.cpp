@@ -1,6 +1,7 @@
 #include "dnnl_common.hpp"
 
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 
 #include "crema/common.hpp"
@@ -40,14 +41,29 @@ dnnl::primitive_attr ReLUPostOp(bool fuse, float negative_slope) {
   return attr;
 }
 
-void* Scratch(int slot, size_t bytes) {
-  struct Slot {
-    std::unique_ptr<float[], void (*)(void*)> data{nullptr, std::free};
-    size_t bytes = 0;
-  };
-  thread_local Slot slots[kNumScratchSlots];
+namespace {
+
+struct ScratchSlot {
+  std::unique_ptr<float[], void (*)(void*)> data{nullptr, std::free};
+  size_t bytes = 0;
+};
+
+ScratchSlot& SlotOf(int slot) {
+  thread_local ScratchSlot slots[kNumScratchSlots];
   CHECK(slot >= 0 && slot < kNumScratchSlots);
-  Slot& s = slots[slot];
+  return slots[slot];
+}
+
+}  // namespace
+
+void ReleaseScratch(int slot) {
+  ScratchSlot& s = SlotOf(slot);
+  s.data.reset();
+  s.bytes = 0;
+}
+
+void* Scratch(int slot, size_t bytes) {
+  ScratchSlot& s = SlotOf(slot);
   if (s.bytes < bytes) {
     const size_t rounded = (bytes + 63) / 64 * 64;
     void* ptr = std::aligned_alloc(64, rounded);
@@ -88,6 +104,7 @@ void Reader::Init(const dnnl::memory::desc& plain, const dnnl::memory::desc& wan
   slot_ = slot;
   from_ = dnnl::memory::desc();
   reorder_ = dnnl::reorder();
+  layout_.reset();
 }
 
 dnnl::memory Reader::Read(SyncedMemory& mem) {
@@ -103,6 +120,20 @@ dnnl::memory Reader::Read(SyncedMemory& mem) {
   dnnl::memory from = Wrap(from_, ptr);
   reorder_.execute(CpuStream(), from, buffer);
   return buffer;
+}
+
+dnnl::memory Reader::Adopt(SyncedMemory& mem) {
+  if (want_ == plain_) return Wrap(plain_, static_cast<const float*>(mem.cpu_data()));
+  if (HeldDesc(mem, plain_) == want_) {
+    return Wrap(want_, static_cast<const float*>(mem.raw_cpu_data()));
+  }
+  dnnl::memory copy = Read(mem);
+  if (!layout_) layout_ = std::make_shared<DnnlLayout>(want_, plain_);
+  void* ptr = mem.mutable_engine_data(layout_);
+  if (!ptr) return copy;
+  std::memcpy(ptr, copy.get_data_handle(), want_.get_size());
+  ReleaseScratch(slot_);  // converting is rare: keep no buffer for it
+  return dnnl::memory(want_, CpuEngine(), ptr);
 }
 
 void Writer::Init(const dnnl::memory::desc& plain, const dnnl::memory::desc& produced,

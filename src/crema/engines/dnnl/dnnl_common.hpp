@@ -53,6 +53,8 @@ inline dnnl::memory Wrap(const dnnl::memory::desc& md, const float* ptr) {
 // all layers of all nets, instead of a copy of every activation per layer.
 // The pointer stays valid until the next call for the same slot.
 void* Scratch(int slot, size_t bytes);
+// Frees a slot's buffer (the next Scratch call for it allocates again).
+void ReleaseScratch(int slot);
 inline constexpr int kNumScratchSlots = 6;
 
 // Layout propagation. A DNNL layer leaves its output in the blob's memory in
@@ -86,11 +88,18 @@ class Reader {
   void Init(const dnnl::memory::desc& plain, const dnnl::memory::desc& want, int slot);
   const dnnl::memory::desc& want() const { return want_; }
   dnnl::memory Read(SyncedMemory& mem);
+  // Like Read, but leaves the memory holding the wanted layout, so the next
+  // call reads it as it is: for weights that stay put between passes
+  // (inference, frozen layers). Anyone asking for plain values later gets
+  // them converted back. Borrowed buffers too small for the layout are only
+  // read.
+  dnnl::memory Adopt(SyncedMemory& mem);
 
  private:
   dnnl::memory::desc plain_, want_, from_;
   int slot_ = 0;
   dnnl::reorder reorder_;
+  std::shared_ptr<const DnnlLayout> layout_;  // want_, for Adopt
 };
 
 // Writes a primitive's result into a tensor's memory in the layout the

@@ -8,7 +8,8 @@
 // weights ("any"). Outputs stay in the blob's memory in the layout the
 // primitive produced, for the next DNNL layer to read as it is; inputs are
 // reordered only when they arrive in another layout (dnnl_common.hpp).
-// Primitives are rebuilt only when the bottom's shape changes.
+// Weights that do not change between passes stay in the primitive's layout
+// too. Primitives are rebuilt only when the bottom's shape changes.
 #include "crema/layer_registry.hpp"
 #include "crema/layers/conv_layer.hpp"
 #include "crema/layers/deconv_layer.hpp"
@@ -57,8 +58,11 @@ class DnnlConvLayer : public Kind::Base {
     // Per-side (asymmetric) padding is left to the reference engine.
     supported_ = channel_axis_ == 1 && num_spatial_axes_ == 2 && pad_end_ == pad_;
     if (!supported_) return;
-    if (bottom_shape_ == built_shape_) return;
+    if (bottom_shape_ == built_shape_ && built_for_backward_ == this->backward_needed()) {
+      return;
+    }
     built_shape_ = bottom_shape_;
+    built_for_backward_ = this->backward_needed();
     BuildForward();
     backward_built_ = false;
   }
@@ -89,6 +93,7 @@ class DnnlConvLayer : public Kind::Base {
   bool fuse_relu_ = false;
   float relu_slope_ = 0.f;
   std::vector<int> built_shape_;
+  bool built_for_backward_ = true;
   bool backward_built_ = false;
 
   dnnl::memory::desc src_md_, weights_md_, bias_md_, dst_md_;
@@ -145,8 +150,9 @@ void DnnlConvLayer<Kind>::Descs() {
 template <typename Kind>
 void DnnlConvLayer<Kind>::BuildForward() {
   Descs();
-  const auto prop = phase_ == TEST ? dnnl::prop_kind::forward_inference
-                                   : dnnl::prop_kind::forward_training;
+  const auto prop = phase_ == TEST || !this->backward_needed()
+                        ? dnnl::prop_kind::forward_inference
+                        : dnnl::prop_kind::forward_training;
   typename Kind::Fwd::desc desc(
       prop, Kind::kAlgorithm, AnyDesc(src_md_.dims()),
       AnyDesc(weights_md_.dims()), bias_md_, AnyDesc(dst_md_.dims()),
@@ -216,7 +222,12 @@ void DnnlConvLayer<Kind>::Forward_cpu(const std::vector<Blob*>& bottom,
                                       const std::vector<Blob*>& top) {
   if (!supported_) return ReferenceForward(bottom, top);
   dnnl::stream& s = CpuStream();
-  dnnl::memory weights = fwd_weights_.Read(*blobs_[0]->data());
+  // Weights that stay put between passes (inference, frozen layers) are
+  // kept in the primitive's layout instead of being reordered every pass.
+  const bool weights_stay = phase_ == TEST || !this->param_propagate_down(0);
+  SyncedMemory& weight_data = *blobs_[0]->data();
+  dnnl::memory weights =
+      weights_stay ? fwd_weights_.Adopt(weight_data) : fwd_weights_.Read(weight_data);
   for (size_t i = 0; i < bottom.size(); ++i) {
     SyncedMemory& top_data = *top[i]->data();
     std::unordered_map<int, dnnl::memory> args = {

@@ -24,8 +24,10 @@ class DnnlLRNLayer : public LRNLayer {
     const LRNParameter& p = layer_param_.lrn_param();
     supported_ = p.norm_region() == LRNParameter::ACROSS_CHANNELS &&
                  bottom[0]->count() > 0;
-    if (!supported_ || bottom[0]->shape() == built_shape_) return;
+    if (!supported_) return;
+    if (bottom[0]->shape() == built_shape_ && built_for_backward_ == backward_needed()) return;
     built_shape_ = bottom[0]->shape();
+    built_for_backward_ = backward_needed();
     const dims shape = ToDims(built_shape_);
     const dnnl::memory::desc plain = PlainDesc(shape, tag::nchw);
     const int channels = built_shape_.size() > 1 ? built_shape_[1] : 1;
@@ -39,13 +41,17 @@ class DnnlLRNLayer : public LRNLayer {
     diff_src_.Init(plain, md_, kDstSlot);
     const auto alg = dnnl::algorithm::lrn_across_channels;
     const int size = static_cast<int>(p.local_size());
-    dnnl::lrn_forward::desc fwd_desc(dnnl::prop_kind::forward_training, alg,
-                                     md_, size, p.alpha(), p.beta(), p.k());
+    // A layer the net never runs backward needs no workspace.
+    const auto prop = backward_needed() ? dnnl::prop_kind::forward_training
+                                        : dnnl::prop_kind::forward_inference;
+    dnnl::lrn_forward::desc fwd_desc(prop, alg, md_, size, p.alpha(), p.beta(), p.k());
     dnnl::lrn_forward::primitive_desc fwd_pd(fwd_desc, CpuEngine());
     fwd_ = dnnl::lrn_forward(fwd_pd);
     workspace_ = fwd_pd.workspace_desc().get_size() > 0
                      ? dnnl::memory(fwd_pd.workspace_desc(), CpuEngine())
                      : dnnl::memory();
+    bwd_ = dnnl::lrn_backward();
+    if (!backward_needed()) return;
     dnnl::lrn_backward::desc bwd_desc(alg, md_, md_, size, p.alpha(),
                                       p.beta(), p.k());
     bwd_ = dnnl::lrn_backward(
@@ -71,6 +77,7 @@ class DnnlLRNLayer : public LRNLayer {
       return LRNLayer::Backward_cpu(top, propagate_down, bottom);
     }
     if (!propagate_down[0]) return;
+    if (!bwd_) Fail("was built for inference only; its net runs no backward through it.");
     SyncedMemory& bottom_diff = *bottom[0]->diff();
     std::unordered_map<int, dnnl::memory> args = {
         {DNNL_ARG_SRC, src_.Read(*bottom[0]->data())},
@@ -88,6 +95,7 @@ class DnnlLRNLayer : public LRNLayer {
   Writer dst_, diff_src_;
   bool supported_ = false;
   std::vector<int> built_shape_;
+  bool built_for_backward_ = true;
   dnnl::memory::desc md_;
   dnnl::lrn_forward fwd_;
   dnnl::lrn_backward bwd_;

@@ -42,7 +42,9 @@ class DnnlPoolingLayer : public PoolingLayer {
     SyncedMemory& bottom_data = *bottom[0]->data();
     dnnl::memory::desc held = HeldDesc(bottom_data, src_md_);
     if (held == src_md_) held = BlockedDesc();
-    if (!built_ || !(held == built_src_)) Build(held);
+    if (!built_ || !(held == built_src_) || built_for_backward_ != backward_needed()) {
+      Build(held);
+    }
     SyncedMemory& top_data = *top[0]->data();
     std::unordered_map<int, dnnl::memory> args = {
         {DNNL_ARG_SRC, src_.Read(bottom_data)},
@@ -61,6 +63,7 @@ class DnnlPoolingLayer : public PoolingLayer {
     if (!propagate_down[0]) return;
     // The primitives of the last forward pass (MAX's workspace is theirs).
     if (!built_) Fail("Backward needs a Forward pass first.");
+    if (!bwd_) Fail("was built for inference only; its net runs no backward through it.");
     SyncedMemory& bottom_diff = *bottom[0]->diff();
     std::unordered_map<int, dnnl::memory> args = {
         {DNNL_ARG_DIFF_DST, diff_dst_.Read(*top[0]->diff())},
@@ -86,6 +89,7 @@ class DnnlPoolingLayer : public PoolingLayer {
   dims strides_, kernel_, pad_l_, pad_r_;
   dnnl::memory::desc src_md_, dst_md_;  // plain
   bool built_ = false;
+  bool built_for_backward_ = true;
   dnnl::memory::desc built_src_;        // the layout the primitives run on
   Reader src_, diff_dst_;
   Writer dst_, diff_src_;
@@ -161,20 +165,26 @@ dnnl::memory::desc DnnlPoolingLayer::BlockedDesc() const {
 }
 
 void DnnlPoolingLayer::Build(const dnnl::memory::desc& src) {
-  // Training everywhere: a TEST-phase net timed with backward (tools/time)
-  // still needs MAX's workspace.
-  dnnl::pooling_forward::desc fwd_desc(dnnl::prop_kind::forward_training, alg_,
-                                       src, AnyDesc(dst_md_.dims()), strides_,
-                                       kernel_, pad_l_, pad_r_);
+  // By the phase alone, not: a TEST-phase net timed with backward
+  // (tools/time) still needs MAX's workspace. A layer the net never runs
+  // backward needs none.
+  const auto prop = backward_needed() ? dnnl::prop_kind::forward_training
+                                      : dnnl::prop_kind::forward_inference;
+  dnnl::pooling_forward::desc fwd_desc(prop, alg_, src, AnyDesc(dst_md_.dims()),
+                                       strides_, kernel_, pad_l_, pad_r_);
   dnnl::pooling_forward::primitive_desc fwd_pd(fwd_desc, CpuEngine());
   fwd_ = dnnl::pooling_forward(fwd_pd);
   workspace_ = fwd_pd.workspace_desc().get_size() > 0
                    ? dnnl::memory(fwd_pd.workspace_desc(), CpuEngine())
                    : dnnl::memory();
-  dnnl::pooling_backward::desc bwd_desc(alg_, src, fwd_pd.dst_desc(), strides_,
-                                        kernel_, pad_l_, pad_r_);
-  bwd_ = dnnl::pooling_backward(
-      dnnl::pooling_backward::primitive_desc(bwd_desc, CpuEngine(), fwd_pd));
+  bwd_ = dnnl::pooling_backward();
+  if (backward_needed()) {
+    dnnl::pooling_backward::desc bwd_desc(alg_, src, fwd_pd.dst_desc(), strides_,
+                                          kernel_, pad_l_, pad_r_);
+    bwd_ = dnnl::pooling_backward(
+        dnnl::pooling_backward::primitive_desc(bwd_desc, CpuEngine(), fwd_pd));
+  }
+  built_for_backward_ = backward_needed();
   src_.Init(src_md_, src, kSrcSlot);
   dst_.Init(dst_md_, fwd_pd.dst_desc(), kDstSlot);
   diff_dst_.Init(dst_md_, fwd_pd.dst_desc(), kDiffDstSlot);

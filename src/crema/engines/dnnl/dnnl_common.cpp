@@ -128,6 +128,8 @@ dnnl::memory Reader::Adopt(SyncedMemory& mem) {
     return Wrap(want_, static_cast<const float*>(mem.raw_cpu_data()));
   }
   dnnl::memory copy = Read(mem);
+  // Only a blocked layout converts back to plain (Winograd's does not).
+  if (want_.data.format_kind != dnnl_blocked) return copy;
   if (!layout_) layout_ = std::make_shared<DnnlLayout>(want_, plain_);
   void* ptr = mem.mutable_engine_data(layout_);
   if (!ptr) return copy;

@@ -46,6 +46,10 @@ if(CREMA_WITH_DNNL)
   file(GLOB CREMA_DNNL_SOURCES CONFIGURE_DEPENDS
        ${CMAKE_CURRENT_SOURCE_DIR}/src/crema/engines/dnnl/*.cpp)
   target_sources(crema PRIVATE ${CREMA_DNNL_SOURCES})
+  # The LRN kernel's square roots vectorize only when they need not set errno.
+  set_source_files_properties(
+    ${CMAKE_CURRENT_SOURCE_DIR}/src/crema/engines/dnnl/dnnl_lrn_layer.cpp
+    PROPERTIES COMPILE_OPTIONS -fno-math-errno)
   target_include_directories(crema PRIVATE ${CREMA_DNNL_INCLUDE_DIR})
   target_link_libraries(crema PRIVATE ${CREMA_DNNL_LIBRARY})
   message(STATUS "crema: oneDNN engine ON (${CREMA_DNNL_LIBRARY})")

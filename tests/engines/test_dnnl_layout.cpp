@@ -40,7 +40,7 @@ int CountBad(const Blob& fast, const Blob& ref, bool diff, const std::string& wh
   return bad;
 }
 
-// conv1 (24 outputs: nChw16c pads them to 32) -> fused ReLU -> LRN (nChw8c)
+// conv1 (24 outputs: nChw16c pads them to 32) -> fused ReLU -> LRN (on nChw16c)
 // -> MAX pool with Caffe's ceil rule -> conv2 (groups) -> out-of-place ReLU
 // -> AVE pool -> split into a DNNL convolution and a reference Concat ->
 // inner product.
@@ -136,8 +136,8 @@ TEST(DnnlLayout, BlockedTensorsPassBetweenDnnlLayers) {
   Pair nets;
   nets.fast.Forward();
   nets.ref.Forward();
-  // LRN runs on nChw8c and the MAX pool after it keeps that layout: neither
-  // result is converted to plain until someone reads it.
+  // LRN runs on conv1's nChw16c and the MAX pool after it keeps that
+  // layout: neither result is converted to plain until someone reads it.
   EXPECT_NE(nullptr, nets.fast.blob_by_name("norm1")->data()->layout());
   EXPECT_NE(nullptr, nets.fast.blob_by_name("pool1")->data()->layout());
   // Concat is a reference layer: it read pool2 and conv3 as plain values.
@@ -282,6 +282,54 @@ TEST(DnnlLayout, TestNetSharingWeightsWithTheTrainNet) {
         for (int i = 0; i < p->count(); ++i) w[i] -= 0.01f * g[i];
       }
     }
+  }
+}
+
+// An AlexNet-like first layer (3 channels, 11x11, stride 4): oneDNN 2.6
+// leaves its output in nhwc, which LRN reads and writes as it is, and the
+// MAX pool after it keeps.
+TEST(DnnlLayout, LRNOnAChannelsLastInput) {
+  if (!HasDnnl()) GTEST_SKIP() << "crema was built without oneDNN";
+  auto net_on = [](const std::string& engine) {
+    NetParameter param = ParseText<NetParameter>(R"(
+      name: "nhwc" force_backward: true
+      layer { name: "data" type: "Input" top: "data"
+              input_param { shape { dim: 2 dim: 3 dim: 67 dim: 67 } } }
+      layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1"
+              convolution_param { num_output: 40 kernel_size: 11 stride: 4 engine: )" +
+                                                 engine + R"(
+                                  weight_filler { type: "gaussian" std: 0.3 }
+                                  bias_filler { type: "gaussian" std: 0.3 } } }
+      layer { name: "norm1" type: "LRN" bottom: "conv1" top: "norm1"
+              lrn_param { local_size: 5 alpha: 0.1 beta: 0.75 engine: )" + engine + R"( } }
+      layer { name: "pool1" type: "Pooling" bottom: "norm1" top: "pool1"
+              pooling_param { pool: MAX kernel_size: 3 stride: 2 engine: )" + engine + R"( } }
+      layer { name: "ip" type: "InnerProduct" bottom: "pool1" top: "ip"
+              inner_product_param { num_output: 3 weight_filler { type: "gaussian" std: 0.1 } } }
+    )");
+    return param;
+  };
+  Net fast(net_on("DNNL")), ref(net_on("CAFFE"));
+  NetParameter weights;
+  ref.ToProto(&weights);
+  fast.CopyTrainedLayersFrom(weights);
+  testing::FillGaussian(ref.input_blobs()[0]);
+  fast.input_blobs()[0]->CopyFrom(*ref.input_blobs()[0]);
+  for (int pass = 0; pass < 2; ++pass) {
+    fast.Forward();
+    ref.Forward();
+    Blob* out_ref = ref.blob_by_name("ip").get();
+    rng_gaussian(out_ref->count(), 0.f, 1.f, out_ref->mutable_cpu_diff());
+    fast.blob_by_name("ip")->CopyFrom(*out_ref, true);
+    fast.Backward();
+    ref.Backward();
+    EXPECT_NE(nullptr, fast.blob_by_name("norm1")->data()->layout());
+    int bad = 0;
+    for (const char* name : {"conv1", "norm1", "pool1"}) {
+      bad += CountBad(*fast.blob_by_name(name), *ref.blob_by_name(name), false, name);
+      bad += CountBad(*fast.blob_by_name(name), *ref.blob_by_name(name), true, name);
+    }
+    EXPECT_EQ(0, bad) << "pass " << pass;
   }
 }
 

@@ -11,11 +11,11 @@
 // Weights that do not change between passes stay in the primitive's layout
 // too. Primitives are rebuilt only when the bottom's shape changes.
 //
-// 3x3 stride-1 convolutions with enough channels and pixels run oneDNN's
-// Winograd kernels (F(4x4, 3x3) in training, F(2x2, 3x3) in inference):
-// fewer multiplications for the same result within float rounding, about
-// twice as fast as direct on VGG16's layers. CREMA_DNNL_WINOGRAD=0 in the
-// environment keeps every convolution direct.
+// In training, 3x3 stride-1 convolutions with enough channels and pixels
+// run oneDNN's Winograd kernels (F(4x4, 3x3)): fewer multiplications for
+// the same result within float rounding, about twice as fast as direct on
+// VGG16's layers. CREMA_DNNL_WINOGRAD=0 in the environment keeps every
+// convolution direct.
 #include <cstdlib>
 #include <cstring>
 
@@ -169,20 +169,24 @@ void DnnlConvLayer<Kind>::Descs() {
 
 // Where Winograd was measured to beat direct (2 cores, AVX-512): training
 // from 512 output pixels per channel over the batch (VGG16 and AlexNet's
-// conv3, 1.7-2.8x), inference only on large maps (VGG16's 224x224 and
-// 112x112 layers at batch 1: 1.6x; its 56x56 and smaller ones are slower).
-// Few input channels (an RGB first layer) are faster direct.
+// conv3, 1.7-2.8x). Few input channels (an RGB first layer) are faster
+// direct. Inference stays direct: its Winograd kernel (F(2x2, 3x3)) wins
+// only on large maps, where its scratch (the transformed input and output,
+// 100 MB for VGG16's first layers at batch 1) outweighs the gain.
 template <typename Kind>
 bool DnnlConvLayer<Kind>::WinogradPays(bool inference) const {
-  if (!Kind::kHasWinograd) return false;
+  if (!Kind::kHasWinograd || inference) return false;
   const char* env = std::getenv("CREMA_DNNL_WINOGRAD");
-  if ((env != nullptr && std::strcmp(env, "0") == 0) || group_ != 1 || channels_ < 16 || num_output_ < 16) return false;
+  if ((env != nullptr && std::strcmp(env, "0") == 0) || group_ != 1 ||
+      channels_ < 16 || num_output_ < 16) {
+    return false;
+  }
   for (int d = 0; d < 2; ++d) {
     if (kernel_shape_[d] != 3 || stride_[d] != 1 || dilation_[d] != 1) return false;
   }
   const long pixels =
       static_cast<long>(bottom_shape_[0]) * output_shape_[0] * output_shape_[1];
-  return pixels >= (inference ? 8192 : 512);
+  return pixels >= 512;
 }
 
 template <typename Kind>

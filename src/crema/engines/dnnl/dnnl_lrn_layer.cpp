@@ -1,11 +1,28 @@
-// LRN across channels on oneDNN. oneDNN's definition matches Caffe's:
-// y = x * (k + alpha / local_size * sum of x^2 over local_size channels)^-beta.
+// LRN across channels for the DNNL engine, on the layout its input arrives
+// in: plain NCHW, or the channel-blocked nChw8c / nChw16c or the nhwc a
+// DNNL convolution leaves behind, so no reorder runs on either side of it. The
+// output (and in backward the bottom diff) is written in that same layout.
 // WITHIN_CHANNEL runs the reference.
 //
-// oneDNN's fast LRN kernels work on channel-blocked layouts (its kernels
-// for plain NCHW, the backward one above all, are far slower), so the
-// primitives run on nChw8c: the input is reordered to it unless it arrives
-// so, and the output stays in it for the next DNNL layer.
+// The kernel is crema's own, not a oneDNN primitive: oneDNN 2.6 has no fast
+// LRN for nChw16c (its reference kernel runs there), and its nChw8c kernel
+// costs a reorder on each side and a workspace. The work goes by tiles of
+// 16 pixels of one image, copied into small buffers in the order the
+// layout reads best (channel-major from a plain input, pixel-major from a
+// blocked one) with zero channels on either side of each pixel's run, so
+// every window sum is a few vector adds of shifted copies of the buffer;
+// the results are copied back. Backward recomputes the scale from the input
+// instead of keeping it from the forward pass, so the layer holds no
+// workspace:
+//   scale = k + alpha / size * sum over the window of x^2,  y = x * scale^-beta,
+//   dx = dy * scale^-beta - 2 alpha beta / size * x * sum over the window of
+//        dy * y / scale
+// (the window of size channels centred on c, clipped at the edges; it is
+// symmetric, so it is also the set of channels whose window holds c).
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
 #include "crema/layer_registry.hpp"
 #include "crema/layers/lrn_layer.hpp"
 #include "dnnl_common.hpp"
@@ -13,6 +30,114 @@
 namespace crema {
 namespace dnnl_engine {
 namespace {
+
+constexpr int kPixels = 16;  // pixels per tile
+
+// Where value (c, pixel p) of one C x P image lives when its channels are in
+// blocks of `block` (1: plain), padded to a whole number of blocks.
+struct ChannelBlocks {
+  int channels = 0, pixels = 0, block = 1;
+  int padded() const { return (channels + block - 1) / block * block; }
+  long image() const { return static_cast<long>(padded()) * pixels; }
+  long at(int c, int p) const {
+    return static_cast<long>(c / block * block) * pixels +
+           static_cast<long>(p) * block + c % block;
+  }
+  int tiles() const { return (pixels + kPixels - 1) / kPixels; }
+};
+
+// A tile's buffer: value (c, t) of its kPixels pixels at index(c, t), with
+// `half` zero channels before channel 0 and after the last one. Channel-
+// major for a plain image (a channel's 16 pixels are contiguous there),
+// pixel-major for a blocked one (a pixel's channels are). `shift` is the
+// distance between neighbouring channels.
+struct TileShape {
+  TileShape(int channels, int half, bool channel_major)
+      : channels(channels), half(half), channel_major(channel_major),
+        shift(channel_major ? kPixels : 1),
+        size(static_cast<size_t>(channels + 2 * half) * kPixels) {}
+  size_t index(int c, int t) const {
+    return channel_major ? static_cast<size_t>(c + half) * kPixels + t
+                         : static_cast<size_t>(t) * (channels + 2 * half) + half + c;
+  }
+  int channels, half;
+  bool channel_major;
+  size_t shift, size;
+};
+
+// Short runs (a channel block, a channel's 16 pixels): inline loops, not
+// calls to memmove.
+inline void Copy(const float* from, int n, float* to) {
+#pragma omp simd
+  for (int i = 0; i < n; ++i) to[i] = from[i];
+}
+inline void Zero(float* to, int n) {
+#pragma omp simd
+  for (int i = 0; i < n; ++i) to[i] = 0.f;
+}
+
+// Copies tile `tile` of `image` into `buf`; pixels past the image's last are
+// zeros. The zero channels around each pixel's run are never written.
+void Gather(const ChannelBlocks& l, const TileShape& s, const float* image, int tile,
+            float* buf) {
+  const int p0 = tile * kPixels, count = std::min(kPixels, l.pixels - p0);
+  if (s.channel_major) {
+    for (int c = 0; c < l.channels; ++c) {
+      const float* from = image + static_cast<long>(c) * l.pixels + p0;
+      float* to = buf + s.index(c, 0);
+      Copy(from, count, to);
+      Zero(to + count, kPixels - count);
+    }
+    return;
+  }
+  for (int t = 0; t < kPixels; ++t) {
+    float* to = buf + s.index(0, t);
+    if (t >= count) {
+      Zero(to, l.channels);
+      continue;
+    }
+    for (int c0 = 0; c0 < l.channels; c0 += l.block) {
+      Copy(image + l.at(c0, p0 + t), std::min(l.block, l.channels - c0), to + c0);
+    }
+  }
+}
+
+// The reverse of Gather; a blocked layout's padding channels get zeros.
+void Scatter(const ChannelBlocks& l, const TileShape& s, const float* buf, int tile,
+             float* image) {
+  const int p0 = tile * kPixels, count = std::min(kPixels, l.pixels - p0);
+  if (s.channel_major) {
+    for (int c = 0; c < l.channels; ++c) {
+      Copy(buf + s.index(c, 0), count, image + static_cast<long>(c) * l.pixels + p0);
+    }
+    return;
+  }
+  for (int t = 0; t < count; ++t) {
+    const float* from = buf + s.index(0, t);
+    for (int c0 = 0; c0 < l.padded(); c0 += l.block) {
+      float* to = image + l.at(c0, p0 + t);
+      const int real = std::max(0, std::min(l.block, l.channels - c0));
+      Copy(from + c0, real, to);
+      Zero(to + real, l.block - real);
+    }
+  }
+}
+
+// Zeros the channels either side of each pixel's run (after an element-wise
+// step wrote them), so that window sums over `buf` see zeros there.
+void ZeroMargins(const TileShape& s, float* buf) {
+  const size_t margin = static_cast<size_t>(s.half) * s.shift;
+  if (s.channel_major) {
+    std::fill(buf, buf + margin, 0.f);
+    std::fill(buf + s.size - margin, buf + s.size, 0.f);
+    return;
+  }
+  for (int t = 0; t < kPixels; ++t) {
+    float* row = buf + s.index(0, t);
+    Zero(row - s.half, s.half);
+    Zero(row + s.channels, s.half);
+  }
+}
 
 class DnnlLRNLayer : public LRNLayer {
  public:
@@ -25,82 +150,192 @@ class DnnlLRNLayer : public LRNLayer {
     supported_ = p.norm_region() == LRNParameter::ACROSS_CHANNELS &&
                  bottom[0]->count() > 0;
     if (!supported_) return;
-    if (bottom[0]->shape() == built_shape_ && built_for_backward_ == backward_needed()) return;
-    built_shape_ = bottom[0]->shape();
-    built_for_backward_ = backward_needed();
-    const dims shape = ToDims(built_shape_);
-    const dnnl::memory::desc plain = PlainDesc(shape, tag::nchw);
-    const int channels = built_shape_.size() > 1 ? built_shape_[1] : 1;
-    // nChw8c: oneDNN 2.6 has no fast kernel for nChw16c LRN on AVX-512
-    // machines and falls back to its reference there.
-    md_ = built_shape_.size() == 4 && channels % 8 == 0 ? PlainDesc(shape, tag::nChw8c)
-                                                        : plain;
-    src_.Init(plain, md_, kSrcSlot);
-    dst_.Init(plain, md_, kDstSlot);
-    diff_dst_.Init(plain, md_, kDiffDstSlot);
-    diff_src_.Init(plain, md_, kDstSlot);
-    const auto alg = dnnl::algorithm::lrn_across_channels;
-    const int size = static_cast<int>(p.local_size());
-    // A layer the net never runs backward needs no workspace.
-    const auto prop = backward_needed() ? dnnl::prop_kind::forward_training
-                                        : dnnl::prop_kind::forward_inference;
-    dnnl::lrn_forward::desc fwd_desc(prop, alg, md_, size, p.alpha(), p.beta(), p.k());
-    dnnl::lrn_forward::primitive_desc fwd_pd(fwd_desc, CpuEngine());
-    fwd_ = dnnl::lrn_forward(fwd_pd);
-    workspace_ = fwd_pd.workspace_desc().get_size() > 0
-                     ? dnnl::memory(fwd_pd.workspace_desc(), CpuEngine())
-                     : dnnl::memory();
-    bwd_ = dnnl::lrn_backward();
-    if (!backward_needed()) return;
-    dnnl::lrn_backward::desc bwd_desc(alg, md_, md_, size, p.alpha(),
-                                      p.beta(), p.k());
-    bwd_ = dnnl::lrn_backward(
-        dnnl::lrn_backward::primitive_desc(bwd_desc, CpuEngine(), fwd_pd));
+    shape_ = bottom[0]->shape();
+    plain_ = PlainDesc(ToDims(shape_), tag::nchw);  // LRNLayer checked: 4 axes
+    layout_ = {shape_[1], shape_[2] * shape_[3], 1};
+    held_ = dnnl::memory::desc();
+    half_ = (static_cast<int>(p.local_size()) - 1) / 2;
+    alpha_over_size_ = p.alpha() / static_cast<float>(p.local_size());
+    beta_ = p.beta();
+    k_ = p.k();
   }
 
  protected:
   void Forward_cpu(const std::vector<Blob*>& bottom,
-                   const std::vector<Blob*>& top) override {
-    if (!supported_) return LRNLayer::Forward_cpu(bottom, top);
-    SyncedMemory& top_data = *top[0]->data();
-    std::unordered_map<int, dnnl::memory> args = {
-        {DNNL_ARG_SRC, src_.Read(*bottom[0]->data())},
-        {DNNL_ARG_DST, dst_.Target(top_data)}};
-    if (workspace_) args[DNNL_ARG_WORKSPACE] = workspace_;
-    fwd_.execute(CpuStream(), args);
-    dst_.Finish(top_data);
-  }
+                   const std::vector<Blob*>& top) override;
   void Backward_cpu(const std::vector<Blob*>& top,
                     const std::vector<bool>& propagate_down,
-                    const std::vector<Blob*>& bottom) override {
-    if (!supported_) {
-      return LRNLayer::Backward_cpu(top, propagate_down, bottom);
-    }
-    if (!propagate_down[0]) return;
-    if (!bwd_) Fail("was built for inference only; its net runs no backward through it.");
-    SyncedMemory& bottom_diff = *bottom[0]->diff();
-    std::unordered_map<int, dnnl::memory> args = {
-        {DNNL_ARG_SRC, src_.Read(*bottom[0]->data())},
-        {DNNL_ARG_DIFF_DST, diff_dst_.Read(*top[0]->diff())},
-        {DNNL_ARG_DIFF_SRC, diff_src_.Target(bottom_diff)}};
-    if (workspace_) args[DNNL_ARG_WORKSPACE] = workspace_;
-    bwd_.execute(CpuStream(), args);
-    diff_src_.Finish(bottom_diff);
-  }
+                    const std::vector<Blob*>& bottom) override;
 
  private:
   static constexpr int kSrcSlot = 0, kDstSlot = 2, kDiffDstSlot = 3;
 
+  // Runs on the layout `mem` (the bottom's data) holds when it is plain,
+  // nChw8c, nChw16c or nhwc; anything else is read as plain.
+  void ChooseLayout(SyncedMemory& mem);
+  struct Buffers;
+  // out[i] = the sum of in over the window of value i's channel.
+  void WindowSum(const TileShape& s, const float* in, float* out) const;
+  // The tile's scale and scale^-beta, from its x.
+  void Scale(Buffers& b) const;
+
+  bool supported_ = false;
+  std::vector<int> shape_;
+  dnnl::memory::desc plain_, held_;
+  ChannelBlocks layout_;
+  int half_ = 2;
+  float alpha_over_size_ = 0.f, beta_ = 0.75f, k_ = 1.f;
   Reader src_, diff_dst_;
   Writer dst_, diff_src_;
-  bool supported_ = false;
-  std::vector<int> built_shape_;
-  bool built_for_backward_ = true;
-  dnnl::memory::desc md_;
-  dnnl::lrn_forward fwd_;
-  dnnl::lrn_backward bwd_;
-  dnnl::memory workspace_;
 };
+
+void DnnlLRNLayer::ChooseLayout(SyncedMemory& mem) {
+  dnnl::memory::desc held = HeldDesc(mem, plain_);
+  const dims d = ToDims(shape_);
+  // Channel blocks: plain 1, nChw8c 8, nChw16c 16, nhwc all the channels.
+  int block = 0;
+  for (const auto& [t, b] : {std::pair{tag::nchw, 1}, {tag::nChw8c, 8}, {tag::nChw16c, 16},
+                             {tag::nhwc, shape_[1]}}) {
+    if (held == PlainDesc(d, t)) block = b;
+  }
+  if (block == 0) {
+    mem.cpu_data();  // another layout: read it as plain
+    held = plain_;
+    block = 1;
+  }
+  if (held_ == held) return;
+  held_ = held;
+  layout_.block = block;
+  src_.Init(plain_, held_, kSrcSlot);
+  dst_.Init(plain_, held_, kDstSlot);
+  diff_dst_.Init(plain_, held_, kDiffDstSlot);
+  diff_src_.Init(plain_, held_, kDstSlot);
+}
+
+// The buffers of one thread for one tile, all of one TileShape. x and dy
+// (as gathered) and sq are zero in the margins.
+struct DnnlLRNLayer::Buffers {
+  explicit Buffers(const TileShape& shape)
+      : s(shape), x(s.size), dy(s.size), y(s.size), scale(s.size), power(s.size),
+        sq(s.size), ratio(s.size) {}
+  TileShape s;
+  std::vector<float> x, dy, y, scale, power, sq, ratio;
+};
+
+void DnnlLRNLayer::WindowSum(const TileShape& s, const float* in, float* out) const {
+  // Only values inside the margins are meaningful; the loops run over
+  // everything between the first and last real channel.
+  const size_t margin = static_cast<size_t>(half_) * s.shift;
+  const size_t lo = margin, hi = s.size - margin;
+  std::copy(in + lo - margin, in + hi - margin, out + lo);
+  for (int j = 1; j <= 2 * half_; ++j) {
+    const float* row = in + static_cast<size_t>(j) * s.shift - margin;
+#pragma omp simd
+    for (size_t i = lo; i < hi; ++i) out[i] += row[i];
+  }
+}
+
+void DnnlLRNLayer::Scale(Buffers& b) const {
+  const size_t n = b.s.size;
+  const float* x = b.x.data();
+  float* sq = b.sq.data();
+  float* scale = b.scale.data();
+  float* power = b.power.data();
+#pragma omp simd
+  for (size_t i = 0; i < n; ++i) sq[i] = x[i] * x[i];
+  WindowSum(b.s, sq, scale);
+  const float k = k_, a = alpha_over_size_;
+#pragma omp simd
+  for (size_t i = 0; i < n; ++i) scale[i] = k + a * scale[i];
+  // The usual exponents without pow (AlexNet, CaffeNet, GoogLeNet: 0.75).
+  if (beta_ == 0.75f) {
+#pragma omp simd
+    for (size_t i = 0; i < n; ++i) power[i] = 1.f / std::sqrt(scale[i] * std::sqrt(scale[i]));
+  } else if (beta_ == 0.5f) {
+#pragma omp simd
+    for (size_t i = 0; i < n; ++i) power[i] = 1.f / std::sqrt(scale[i]);
+  } else if (beta_ == 1.f) {
+#pragma omp simd
+    for (size_t i = 0; i < n; ++i) power[i] = 1.f / scale[i];
+  } else {
+    for (size_t i = 0; i < n; ++i) power[i] = std::pow(scale[i], -beta_);
+  }
+}
+
+void DnnlLRNLayer::Forward_cpu(const std::vector<Blob*>& bottom,
+                               const std::vector<Blob*>& top) {
+  if (!supported_) return LRNLayer::Forward_cpu(bottom, top);
+  ChooseLayout(*bottom[0]->data());
+  SyncedMemory& top_data = *top[0]->data();
+  const float* src = static_cast<const float*>(src_.Read(*bottom[0]->data()).get_data_handle());
+  float* dst = static_cast<float*>(dst_.Target(top_data).get_data_handle());
+  const ChannelBlocks l = layout_;
+  const TileShape shape(l.channels, half_, l.block == 1);
+  const int tiles = l.tiles();
+  const long work = static_cast<long>(shape_[0]) * tiles;
+#pragma omp parallel if (work > 1)
+  {
+    Buffers b(shape);
+#pragma omp for schedule(static)
+    for (long w = 0; w < work; ++w) {
+      const long n = w / tiles;
+      const int tile = static_cast<int>(w % tiles);
+      Gather(l, shape, src + n * l.image(), tile, b.x.data());
+      Scale(b);
+#pragma omp simd
+      for (size_t i = 0; i < shape.size; ++i) b.y[i] = b.x[i] * b.power[i];
+      Scatter(l, shape, b.y.data(), tile, dst + n * l.image());
+    }
+  }
+  dst_.Finish(top_data);
+}
+
+void DnnlLRNLayer::Backward_cpu(const std::vector<Blob*>& top,
+                                const std::vector<bool>& propagate_down,
+                                const std::vector<Blob*>& bottom) {
+  if (!supported_) return LRNLayer::Backward_cpu(top, propagate_down, bottom);
+  if (!propagate_down[0]) return;
+  ChooseLayout(*bottom[0]->data());
+  SyncedMemory& bottom_diff = *bottom[0]->diff();
+  const float* src = static_cast<const float*>(src_.Read(*bottom[0]->data()).get_data_handle());
+  const float* diff_dst =
+      static_cast<const float*>(diff_dst_.Read(*top[0]->diff()).get_data_handle());
+  float* diff_src = static_cast<float*>(diff_src_.Target(bottom_diff).get_data_handle());
+  const ChannelBlocks l = layout_;
+  const TileShape shape(l.channels, half_, l.block == 1);
+  const int tiles = l.tiles();
+  const long work = static_cast<long>(shape_[0]) * tiles;
+  const float factor = 2.f * layer_param_.lrn_param().alpha() * beta_ /
+                       static_cast<float>(layer_param_.lrn_param().local_size());
+#pragma omp parallel if (work > 1)
+  {
+    Buffers b(shape);
+    const float* x = b.x.data();
+    const float* dy = b.dy.data();
+    const float* power = b.power.data();
+    const float* scale = b.scale.data();
+    float* ratio = b.ratio.data();
+    float* dx = b.y.data();
+#pragma omp for schedule(static)
+    for (long w = 0; w < work; ++w) {
+      const long n = w / tiles;
+      const int tile = static_cast<int>(w % tiles);
+      Gather(l, shape, src + n * l.image(), tile, b.x.data());
+      Gather(l, shape, diff_dst + n * l.image(), tile, b.dy.data());
+      Scale(b);
+      // dy * y / scale, with y = x * scale^-beta as in the forward pass.
+#pragma omp simd
+      for (size_t i = 0; i < shape.size; ++i) ratio[i] = dy[i] * (x[i] * power[i]) / scale[i];
+      ZeroMargins(shape, ratio);
+      float* sum = b.sq.data();  // free again
+      WindowSum(shape, ratio, sum);
+#pragma omp simd
+      for (size_t i = 0; i < shape.size; ++i) dx[i] = dy[i] * power[i] - factor * x[i] * sum[i];
+      Scatter(l, shape, dx, tile, diff_src + n * l.image());
+    }
+  }
+  diff_src_.Finish(bottom_diff);
+}
 
 }  // namespace
 

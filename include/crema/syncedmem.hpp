@@ -19,6 +19,9 @@ class EngineLayout {
   // Bytes the arrangement fills (blocked layouts pad, so this can exceed
   // the plain size).
   virtual size_t bytes() const = 0;
+  // Bytes of the same values in plain order (the tensor's count x 4; less
+  // than the memory's size when a tensor uses part of a shared buffer).
+  virtual size_t plain_bytes() const = 0;
   // Writes the values held at src, in this layout, to dst in plain order.
   // The two do not overlap.
   virtual void ToPlain(const void* src, void* dst) const = 0;
@@ -53,6 +56,10 @@ class SyncedMemory {
   // what it held). Null when the buffer is borrowed (set_cpu_data) and too
   // small: the caller then writes plain values through mutable_cpu_data().
   void* mutable_engine_data(std::shared_ptr<const EngineLayout> layout);
+  // Declares the values dead (a shared activation buffer whose next user
+  // overwrites it): forgets the layout they were in without converting
+  // them, so nobody spends time or memory turning garbage plain.
+  void discard_values() { layout_.reset(); }
 
  private:
   void ToCpu();

@@ -421,6 +421,17 @@ float Net::ForwardFromTo(int start, int end) {
   CHECK_LT(end, num_layers());
   float loss = 0;
   for (int i = start; i <= end; ++i) {
+    if (share_activations_ && !bottom_vecs_[i].empty()) {
+      // A top's shared buffer holds a dead blob's values until this layer
+      // writes it, unless the top is its bottom's memory (in place, or a
+      // Flatten or Reshape view). Tops of layers without bottoms (Input)
+      // hold what the user put there.
+      for (Blob* top : top_vecs_[i]) {
+        bool own = true;
+        for (Blob* bottom : bottom_vecs_[i]) own &= bottom->data() != top->data();
+        if (own) top->data()->discard_values();
+      }
+    }
     if (!forward_fused_[i]) loss += layers_[i]->Forward(bottom_vecs_[i], top_vecs_[i]);
     if (debug_info_) ForwardDebugInfo(i);
   }

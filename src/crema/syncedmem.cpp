@@ -1,5 +1,6 @@
 #include "crema/syncedmem.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -48,19 +49,23 @@ void SyncedMemory::ToCpu() {
 
 void SyncedMemory::ToPlain() {
   if (!layout_) return;
-  const size_t bytes = alloc_size_ > size_ ? alloc_size_ : size_;
-  void* plain = AllocHost(bytes);
-  layout_->ToPlain(cpu_ptr_, plain);
-  layout_.reset();
-  if (own_cpu_data_) {
+  const size_t plain = std::min(layout_->plain_bytes(), size_);
+  if (own_cpu_data_ && plain == size_) {
+    // The values fill the buffer: convert into a new one of its capacity.
+    void* fresh = AllocHost(alloc_size_ > size_ ? alloc_size_ : size_);
+    layout_->ToPlain(cpu_ptr_, fresh);
     std::free(cpu_ptr_);
-    cpu_ptr_ = plain;
-    alloc_size_ = bytes;
+    cpu_ptr_ = fresh;
+    alloc_size_ = alloc_size_ > size_ ? alloc_size_ : size_;
   } else {
-    // A borrowed buffer stays where its owner put it.
-    std::memcpy(cpu_ptr_, plain, size_);
-    std::free(plain);
+    // A smaller tensor in a shared buffer, or a borrowed buffer that stays
+    // where its owner put it: convert through a copy of the values' size.
+    void* values = AllocHost(plain);
+    layout_->ToPlain(cpu_ptr_, values);
+    std::memcpy(cpu_ptr_, values, plain);
+    std::free(values);
   }
+  layout_.reset();
 }
 
 const void* SyncedMemory::cpu_data() {

@@ -17,6 +17,7 @@ class ReversedLayout : public EngineLayout {
   ReversedLayout(int count, int pad, int* conversions)
       : count_(count), pad_(pad), conversions_(conversions) {}
   size_t bytes() const override { return (count_ + pad_) * sizeof(float); }
+  size_t plain_bytes() const override { return count_ * sizeof(float); }
   void ToPlain(const void* src, void* dst) const override {
     const float* s = static_cast<const float*>(src);
     float* d = static_cast<float*>(dst);
@@ -50,6 +51,36 @@ TEST(SyncedMemoryLayout, PlainReadersGetConvertedValuesOnce) {
   mem.cpu_data();
   mem.mutable_cpu_data();
   EXPECT_EQ(1, conversions);
+}
+
+// A small tensor in a large shared buffer converts in place, through a
+// copy of its own size, not of the buffer's; the rest of the buffer is left
+// as it was.
+TEST(SyncedMemoryLayout, SmallTensorInASharedBufferConvertsInPlace) {
+  int conversions = 0;
+  SyncedMemory mem(64 * sizeof(float));
+  float* buffer = static_cast<float*>(mem.mutable_cpu_data());
+  for (int i = 0; i < 64; ++i) buffer[i] = -1.f;
+  float* at = static_cast<float*>(
+      mem.mutable_engine_data(std::make_shared<ReversedLayout>(5, 1, &conversions)));
+  ASSERT_EQ(buffer, at);
+  WriteReversed(at, 5);
+  const float* plain = static_cast<const float*>(mem.cpu_data());
+  EXPECT_EQ(buffer, plain);
+  EXPECT_EQ(1, conversions);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(static_cast<float>(i), plain[i]);
+  for (int i = 6; i < 64; ++i) EXPECT_EQ(-1.f, plain[i]) << i;
+}
+
+// The values of a dead blob are forgotten, not converted.
+TEST(SyncedMemoryLayout, DiscardedValuesAreNotConverted) {
+  int conversions = 0;
+  SyncedMemory mem(8 * sizeof(float));
+  void* at = mem.mutable_engine_data(std::make_shared<ReversedLayout>(8, 0, &conversions));
+  mem.discard_values();
+  EXPECT_EQ(nullptr, mem.layout());
+  EXPECT_EQ(at, mem.mutable_cpu_data());
+  EXPECT_EQ(0, conversions);
 }
 
 TEST(SyncedMemoryLayout, GrowsForPaddedLayoutsAndKeepsItsSize) {

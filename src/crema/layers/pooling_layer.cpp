@@ -126,10 +126,8 @@ void PoolingLayer::Reshape(const std::vector<Blob*>& bottom,
   }
   top[0]->Reshape(num_, channels_, pooled_height_, pooled_width_);
   if (top.size() > 1) top[1]->ReshapeLike(*top[0]);
-  const size_t top_count = top[0]->count();
-  if (method_ == PoolingParameter::MAX && top.size() == 1)
-    max_idx_.resize(top_count);
-  if (method_ == PoolingParameter::STOCHASTIC) rand_idx_.resize(top_count);
+  // The argmax and sample indices are sized by the forward passes that
+  // fill them, so that an engine that keeps its own holds no copy.
 }
 
 PoolingLayer::Window PoolingLayer::InputWindow(int ph, int pw) const {
@@ -168,6 +166,7 @@ void PoolingLayer::ForwardMax(const Blob& bottom,
   const float* bottom_data = bottom.cpu_data();
   float* top_data = top[0]->mutable_cpu_data();
   float* top_mask = top.size() > 1 ? top[1]->mutable_cpu_data() : nullptr;
+  if (!top_mask) max_idx_.resize(top[0]->count());
   const int plane = height_ * width_;
   const int pooled_plane = pooled_height_ * pooled_width_;
   for (int p = 0; p < num_ * channels_; ++p) {
@@ -233,6 +232,7 @@ void PoolingLayer::ForwardAve(const Blob& bottom, Blob* top) {
 void PoolingLayer::ForwardStochastic(const Blob& bottom, Blob* top) {
   const float* bottom_data = bottom.cpu_data();
   float* top_data = top->mutable_cpu_data();
+  rand_idx_.resize(top->count());
   const int plane = height_ * width_;
   const int pooled_plane = pooled_height_ * pooled_width_;
   const bool train = phase_ == TRAIN;

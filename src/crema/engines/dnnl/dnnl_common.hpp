@@ -66,6 +66,7 @@ class DnnlLayout : public EngineLayout {
  public:
   DnnlLayout(const dnnl::memory::desc& md, const dnnl::memory::desc& plain);
   size_t bytes() const override { return md_.get_size(); }
+  size_t plain_bytes() const override { return plain_.get_size(); }
   void ToPlain(const void* src, void* dst) const override;
   const dnnl::memory::desc& desc() const { return md_; }
 

@@ -6,33 +6,18 @@
 #include <new>
 
 #include "crema/common.hpp"
+#include "crema/host_memory.hpp"
 
 namespace crema {
-namespace {
-
-constexpr size_t kAlignment = 64;
-
-void* AllocHost(size_t size) {
-  size_t rounded = (size + kAlignment - 1) / kAlignment * kAlignment;
-  if (rounded == 0) rounded = kAlignment;
-  void* ptr = std::aligned_alloc(kAlignment, rounded);
-  if (!ptr) {
-    Throw("Out of memory: could not allocate ", size, " bytes for a blob.");
-  }
-  return ptr;
-}
-
-}  // namespace
-
 SyncedMemory::~SyncedMemory() {
-  if (own_cpu_data_) std::free(cpu_ptr_);
+  if (own_cpu_data_) FreeHost(cpu_ptr_, alloc_size_);
 }
 
 void SyncedMemory::ToCpu() {
   switch (head_) {
     case UNINITIALIZED:
       cpu_ptr_ = AllocHost(size_);
-      std::memset(cpu_ptr_, 0, size_);
+      if (!AllocHostZeroes(size_)) std::memset(cpu_ptr_, 0, size_);
       alloc_size_ = size_;
       own_cpu_data_ = true;
       head_ = HEAD_AT_CPU;
@@ -52,18 +37,19 @@ void SyncedMemory::ToPlain() {
   const size_t plain = std::min(layout_->plain_bytes(), size_);
   if (own_cpu_data_ && plain == size_) {
     // The values fill the buffer: convert into a new one of its capacity.
-    void* fresh = AllocHost(alloc_size_ > size_ ? alloc_size_ : size_);
+    const size_t capacity = alloc_size_ > size_ ? alloc_size_ : size_;
+    void* fresh = AllocHost(capacity);
     layout_->ToPlain(cpu_ptr_, fresh);
-    std::free(cpu_ptr_);
+    FreeHost(cpu_ptr_, alloc_size_);
     cpu_ptr_ = fresh;
-    alloc_size_ = alloc_size_ > size_ ? alloc_size_ : size_;
+    alloc_size_ = capacity;
   } else {
     // A smaller tensor in a shared buffer, or a borrowed buffer that stays
     // where its owner put it: convert through a copy of the values' size.
     void* values = AllocHost(plain);
     layout_->ToPlain(cpu_ptr_, values);
     std::memcpy(cpu_ptr_, values, plain);
-    std::free(values);
+    FreeHost(values, plain);
   }
   layout_.reset();
 }
@@ -93,7 +79,7 @@ void* SyncedMemory::mutable_engine_data(std::shared_ptr<const EngineLayout> layo
   if (bytes > alloc_size_) {
     if (!own_cpu_data_) return nullptr;
     void* bigger = AllocHost(bytes);
-    std::free(cpu_ptr_);
+    FreeHost(cpu_ptr_, alloc_size_);
     cpu_ptr_ = bigger;
     alloc_size_ = bytes;
   }
@@ -104,7 +90,7 @@ void* SyncedMemory::mutable_engine_data(std::shared_ptr<const EngineLayout> layo
 
 void SyncedMemory::set_cpu_data(void* data) {
   CHECK(data);
-  if (own_cpu_data_) std::free(cpu_ptr_);
+  if (own_cpu_data_) FreeHost(cpu_ptr_, alloc_size_);
   cpu_ptr_ = data;
   alloc_size_ = size_;
   layout_.reset();

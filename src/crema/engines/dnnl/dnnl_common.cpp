@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "crema/common.hpp"
+#include "crema/host_memory.hpp"
 
 namespace crema {
 namespace dnnl_engine {
@@ -44,7 +45,16 @@ dnnl::primitive_attr ReLUPostOp(bool fuse, float negative_slope) {
 namespace {
 
 struct ScratchSlot {
-  std::unique_ptr<float[], void (*)(void*)> data{nullptr, std::free};
+  ScratchSlot() = default;
+  ScratchSlot(const ScratchSlot&) = delete;
+  ScratchSlot& operator=(const ScratchSlot&) = delete;
+  ~ScratchSlot() { Reset(); }
+  void Reset() {
+    FreeHost(data, bytes);
+    data = nullptr;
+    bytes = 0;
+  }
+  void* data = nullptr;
   size_t bytes = 0;
 };
 
@@ -56,22 +66,16 @@ ScratchSlot& SlotOf(int slot) {
 
 }  // namespace
 
-void ReleaseScratch(int slot) {
-  ScratchSlot& s = SlotOf(slot);
-  s.data.reset();
-  s.bytes = 0;
-}
+void ReleaseScratch(int slot) { SlotOf(slot).Reset(); }
 
 void* Scratch(int slot, size_t bytes) {
   ScratchSlot& s = SlotOf(slot);
   if (s.bytes < bytes) {
-    const size_t rounded = (bytes + 63) / 64 * 64;
-    void* ptr = std::aligned_alloc(64, rounded);
-    if (!ptr) Throw("Out of memory: the DNNL engine could not allocate ", bytes, " bytes.");
-    s.data.reset(static_cast<float*>(ptr));
-    s.bytes = rounded;
+    s.Reset();
+    s.data = AllocHost(bytes);
+    s.bytes = bytes;
   }
-  return s.data.get();
+  return s.data;
 }
 
 DnnlLayout::DnnlLayout(const dnnl::memory::desc& md, const dnnl::memory::desc& plain)

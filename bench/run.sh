@@ -3,17 +3,21 @@
 # (CAFFE) and the oneDNN engine (DNNL), and, when available, PyTorch
 # (Debian's python3-torch) and OpenCV's dnn module, all with the same number
 # of threads, and prints one table. Every figure is the median of
-# BENCH_ITERS (default 3) timed iterations after one warm-up. Then
+# BENCH_ITERS (default 3) timed iterations after one warm-up
+# (BENCH_INFER_ITERS, default 20, for batch-1 inference). Then
 # bench/mpi.sh times data-parallel training over MPI (BENCH_ONLY=MPI runs
 # only that part).
 #
-# Usage: bench/run.sh BUILD_DIR      (env: OMP_NUM_THREADS, BENCH_ITERS,
+# Usage: bench/run.sh BUILD_DIR      (env: OMP_NUM_THREADS, BENCH_ITERS, BENCH_INFER_ITERS,
 #                                     BENCH_NO_TORCH=1, BENCH_ONLY=regex)
 set -uo pipefail
 BUILD=${1:-build}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TIME_TOOL=$BUILD/tools/time
 ITERS=${BENCH_ITERS:-3}
+# Batch-1 inference passes take milliseconds and vary most from pass to
+# pass (memory bandwidth): their medians take more of them.
+INFER_ITERS=${BENCH_INFER_ITERS:-$((ITERS > 20 ? ITERS : 20))}
 THREADS=${OMP_NUM_THREADS:-$(nproc)}
 export OMP_NUM_THREADS=$THREADS
 export GLOG_minloglevel=2
@@ -75,7 +79,9 @@ for c in "${CASES[@]}"; do
   read -r name model batch mode <<<"$c"
   [[ $name =~ $ONLY ]] || continue
   proto=$ROOT/models/$model/deploy.prototxt
-  flags=(--model="$proto" --batch="$batch" --iterations="$ITERS")
+  iters=$ITERS
+  [ "$mode" = infer ] && iters=$INFER_ITERS
+  flags=(--model="$proto" --batch="$batch" --iterations="$iters")
   if [ "$mode" = infer ]; then flags+=(--phase=TEST --forward_only); fi
   declare -A ms=() gflop=() rss=()
   params=""
@@ -105,7 +111,7 @@ for c in "${CASES[@]}"; do
   if [ $HAVE_TORCH = 1 ]; then
     out=$TMP/$name.torch
     run_timed "$out" $PY "$ROOT/bench/torch_models.py" "$model" "$batch" "$mode" \
-      "$ITERS" "$THREADS" "$params"
+      "$iters" "$THREADS" "$params"
     if grep -q "Median iteration" "$out"; then
       ms[PyTorch]=$(field "Median iteration" "$out")
       gflop[PyTorch]=${gflop[CAFFE]:-0}
@@ -117,7 +123,7 @@ for c in "${CASES[@]}"; do
   fi
   if [ "$model" = alexnet ] && [ "$mode" = infer ] && [ -x "$OPENCV_BENCH" ]; then
     out=$TMP/$name.opencv
-    run_timed "$out" "$OPENCV_BENCH" "$proto" "$ITERS" "$THREADS"
+    run_timed "$out" "$OPENCV_BENCH" "$proto" "$iters" "$THREADS"
     if grep -q "Median iteration" "$out"; then
       ms[OpenCV]=$(field "Median iteration" "$out")
       gflop[OpenCV]=${gflop[CAFFE]:-0}
@@ -143,7 +149,7 @@ for c in "${CASES[@]}"; do
   unset ms gflop rss; variant=""
 done
 for note in "${NOTES[@]}"; do echo "$note"; done
-echo "threads: $THREADS; iterations per median: $ITERS; vs_ref = reference ms / this ms"
+echo "threads: $THREADS; iterations per median: $ITERS (batch-1 inference: $INFER_ITERS); vs_ref = reference ms / this ms"
 
 # Data-parallel training (docs/distributed.md): 1 process x 2 threads versus
 # 2 MPI ranks x 1 thread. bench/mpi.sh says itself when MPI is not built.

@@ -126,15 +126,76 @@ dnnl::memory Reader::Read(SyncedMemory& mem) {
   return buffer;
 }
 
+namespace {
+
+// Rows of dimension 0 that one step of an in-place reorder from `plain` to
+// `want` moves, or 0 when it cannot be done in place. It can when `want` is
+// dense and keeps dimension 0 outermost, as oneDNN's convolution weight
+// layouts do (OIhw16i16o, gOIhw16o16i, ...): then each block of rows of
+// dimension 0 fills the same bytes in both orders.
+int64_t InPlaceRows(const dnnl::memory::desc& plain, const dnnl::memory::desc& want) {
+  const dnnl_memory_desc_t& w = want.data;
+  if (w.format_kind != dnnl_blocked || w.offset0 != 0 || w.ndims < 2) return 0;
+  int64_t total = 1;
+  for (int d = 0; d < w.ndims; ++d) {
+    if (w.padded_dims[d] != w.dims[d] || w.padded_offsets[d] != 0) return 0;
+    total *= w.dims[d];
+  }
+  if (want.get_size() != static_cast<size_t>(total) * sizeof(float) ||
+      plain.get_size() != want.get_size()) {
+    return 0;
+  }
+  const dnnl_blocking_desc_t& b = w.format_desc.blocking;
+  int64_t rows = 1;
+  for (int i = 0; i < b.inner_nblks; ++i) {
+    if (b.inner_idxs[i] == 0) rows *= b.inner_blks[i];
+  }
+  if (w.dims[0] % rows != 0 || b.strides[0] * (w.dims[0] / rows) != total) return 0;
+  return rows;
+}
+
+// `desc` (dense, dimension 0 outermost) cut down to `rows` rows.
+dnnl::memory::desc FirstRows(const dnnl::memory::desc& desc, int64_t rows) {
+  dnnl_memory_desc_t d = desc.data;
+  d.dims[0] = d.padded_dims[0] = rows;
+  return dnnl::memory::desc(d);
+}
+
+}  // namespace
+
+bool Reader::AdoptInPlace(SyncedMemory& mem) {
+  const int64_t rows = InPlaceRows(plain_, want_);
+  if (rows == 0) return false;
+  float* values = static_cast<float*>(const_cast<void*>(mem.cpu_data()));
+  // The layout fills exactly the plain bytes, so the buffer stays where it is.
+  CHECK(mem.mutable_engine_data(layout_) == values);
+  const dnnl::memory::desc from = FirstRows(plain_, rows), to = FirstRows(want_, rows);
+  const size_t step = from.get_size() / sizeof(float);
+  dnnl::reorder reorder(dnnl::reorder::primitive_desc(CpuEngine(), from, CpuEngine(), to));
+  dnnl::memory buffer(to, CpuEngine(), Scratch(slot_, to.get_size()));
+  float* staged = static_cast<float*>(buffer.get_data_handle());
+  for (int64_t r = 0; r < want_.data.dims[0]; r += rows) {
+    float* block = values + static_cast<size_t>(r / rows) * step;
+    dnnl::memory source = Wrap(from, block);
+    reorder.execute(CpuStream(), source, buffer);
+    std::memcpy(block, staged, to.get_size());
+  }
+  ReleaseScratch(slot_);
+  return true;
+}
+
 dnnl::memory Reader::Adopt(SyncedMemory& mem) {
   if (want_ == plain_) return Wrap(plain_, static_cast<const float*>(mem.cpu_data()));
   if (HeldDesc(mem, plain_) == want_) {
     return Wrap(want_, static_cast<const float*>(mem.raw_cpu_data()));
   }
-  dnnl::memory copy = Read(mem);
   // Only a blocked layout converts back to plain (Winograd's does not).
-  if (want_.data.format_kind != dnnl_blocked) return copy;
+  if (want_.data.format_kind != dnnl_blocked) return Read(mem);
   if (!layout_) layout_ = std::make_shared<DnnlLayout>(want_, plain_);
+  // In place when the layout allows: no second copy of the weights, even
+  // for a moment.
+  if (AdoptInPlace(mem)) return Wrap(want_, static_cast<const float*>(mem.raw_cpu_data()));
+  dnnl::memory copy = Read(mem);
   void* ptr = mem.mutable_engine_data(layout_);
   if (!ptr) return copy;
   std::memcpy(ptr, copy.get_data_handle(), want_.get_size());

@@ -97,6 +97,10 @@ class Reader {
   dnnl::memory Adopt(SyncedMemory& mem);
 
  private:
+  // Adopt by reordering the memory where it is; false when the layouts do
+  // not allow it (the memory is left as it was).
+  bool AdoptInPlace(SyncedMemory& mem);
+
   dnnl::memory::desc plain_, want_, from_;
   int slot_ = 0;
   dnnl::reorder reorder_;

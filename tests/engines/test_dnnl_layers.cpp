@@ -302,6 +302,20 @@ TEST(DnnlDeconvolution, StridePadGroupsDilation) {
           "convolution_param", {1, 8, 6, 6});
 }
 
+// In TEST phase the weights are reordered once into the primitive's layout
+// and kept there (in place where the two layouts allow): channel counts
+// that fill whole blocks, for convolution and deconvolution (whose plain
+// weights are in x out, not out x in), grouped and not.
+TEST(DnnlConvolution, InferenceWeightsKeptInTheirLayout) {
+  SKIP_WITHOUT_DNNL("Convolution");
+  for (const char* params : {"num_output: 32 kernel_size: 3 pad: 1",
+                             "num_output: 64 kernel_size: 3 pad: 1 group: 2",
+                             "num_output: 32 kernel_size: 1"}) {
+    Compare("phase: TEST " + ConvText(params), "convolution_param", {2, 32, 7, 6});
+    Compare("phase: TEST " + DeconvText(params), "convolution_param", {2, 32, 5, 4});
+  }
+}
+
 // BatchNorm both ways, in or out of place: tops, bottom diffs and the
 // running statistics (which the forward pass updates while training).
 void CompareBatchNorm(const std::string& phase, bool in_place, const std::vector<int>& shape) {

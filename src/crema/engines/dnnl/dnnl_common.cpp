@@ -136,6 +136,9 @@ namespace {
 int64_t InPlaceRows(const dnnl::memory::desc& plain, const dnnl::memory::desc& want) {
   const dnnl_memory_desc_t& w = want.data;
   if (w.format_kind != dnnl_blocked || w.offset0 != 0 || w.ndims < 2) return 0;
+  // `plain` must be row-major in the order of the dimensions (a
+  // deconvolution's iohw weights are not: their dimension 0 is the second).
+  if (!(plain == RowMajorDesc(std::vector<int>(w.dims, w.dims + w.ndims)))) return 0;
   int64_t total = 1;
   for (int d = 0; d < w.ndims; ++d) {
     if (w.padded_dims[d] != w.dims[d] || w.padded_offsets[d] != 0) return 0;

@@ -1,6 +1,5 @@
 #include "crema/syncedmem.hpp"
 
-#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -34,7 +33,8 @@ void SyncedMemory::ToCpu() {
 
 void SyncedMemory::ToPlain() {
   if (!layout_) return;
-  const size_t plain = std::min(layout_->plain_bytes(), size_);
+  const size_t plain = layout_->plain_bytes();
+  CHECK_LE(plain, size_) << "an engine layout of more values than the memory holds";
   if (own_cpu_data_ && plain == size_) {
     // The values fill the buffer: convert into a new one of its capacity.
     const size_t capacity = alloc_size_ > size_ ? alloc_size_ : size_;

@@ -327,5 +327,24 @@ TEST_F(PoolingExtrasTest, UpsampleGradientAndErrors) {
   EXPECT_THROW(mismatch->SetUp({&pooled, &other}, {&top}), Error);
 }
 
+// MAX pooling's backward pass routes each gradient to the input the
+// forward pass chose: without a forward pass of that shape it refuses,
+// instead of reading indices it does not have.
+TEST(PoolingBackward, NeedsAForwardPassOfTheSameShape) {
+  auto layer = LayerRegistry::Create(
+      Param("type: 'Pooling' pooling_param { pool: MAX kernel_size: 2 stride: 2 engine: CAFFE }"));
+  Blob bottom(std::vector<int>{1, 2, 4, 4}), top;
+  FillGaussian(&bottom);
+  layer->SetUp({&bottom}, {&top});
+  FillGaussian(&top);
+  std::copy(top.cpu_data(), top.cpu_data() + top.count(), top.mutable_cpu_diff());
+  EXPECT_THROW(layer->Backward({&top}, {true}, {&bottom}), Error);
+  layer->Forward({&bottom}, {&top});
+  EXPECT_NO_THROW(layer->Backward({&top}, {true}, {&bottom}));
+  bottom.Reshape(std::vector<int>{1, 2, 6, 6});
+  layer->Reshape({&bottom}, {&top});
+  EXPECT_THROW(layer->Backward({&top}, {true}, {&bottom}), Error);
+}
+
 }  // namespace
 }  // namespace crema

@@ -292,6 +292,12 @@ void PoolingLayer::Backward_cpu(const std::vector<Blob*>& top,
   const int plane = height_ * width_;
   const int pooled_plane = pooled_height_ * pooled_width_;
   const bool train = phase_ == TRAIN;
+  const size_t top_count = top[0]->count();
+  if ((method_ == PoolingParameter::MAX && !top_mask && max_idx_.size() != top_count) ||
+      (method_ == PoolingParameter::STOCHASTIC && train && rand_idx_.size() != top_count)) {
+    Fail("Backward needs a Forward pass of the same shape first (the chosen inputs of "
+         "top ", top[0]->shape_string(), " are not known).");
+  }
   for (int p = 0; p < num_ * channels_; ++p) {
     for (int ph = 0; ph < pooled_height_; ++ph) {
       for (int pw = 0; pw < pooled_width_; ++pw) {

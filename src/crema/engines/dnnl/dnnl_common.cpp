@@ -169,14 +169,12 @@ dnnl::memory::desc FirstRows(const dnnl::memory::desc& desc, int64_t rows) {
 bool Reader::AdoptInPlace(SyncedMemory& mem) {
   const int64_t rows = InPlaceRows(plain_, want_);
   if (rows == 0) return false;
-  float* values = static_cast<float*>(const_cast<void*>(mem.cpu_data()));
-  // The layout fills exactly the plain bytes, so the buffer stays where it is.
-  CHECK(mem.mutable_engine_data(layout_) == values);
   const dnnl::memory::desc from = FirstRows(plain_, rows), to = FirstRows(want_, rows);
   const size_t step = from.get_size() / sizeof(float);
   dnnl::reorder reorder(dnnl::reorder::primitive_desc(CpuEngine(), from, CpuEngine(), to));
   dnnl::memory buffer(to, CpuEngine(), Scratch(slot_, to.get_size()));
   float* staged = static_cast<float*>(buffer.get_data_handle());
+  float* values = static_cast<float*>(mem.mutable_cpu_data());
   for (int64_t r = 0; r < want_.data.dims[0]; r += rows) {
     float* block = values + static_cast<size_t>(r / rows) * step;
     dnnl::memory source = Wrap(from, block);
@@ -184,6 +182,9 @@ bool Reader::AdoptInPlace(SyncedMemory& mem) {
     std::memcpy(block, staged, to.get_size());
   }
   ReleaseScratch(slot_);
+  // Only now the values are in the layout. It fills exactly the plain
+  // bytes, so the buffer stays where it is.
+  CHECK(mem.mutable_engine_data(layout_) == values);
   return true;
 }
 

@@ -149,7 +149,7 @@ class DnnlLRNLayer : public LRNLayer {
     const LRNParameter& p = layer_param_.lrn_param();
     supported_ = p.norm_region() == LRNParameter::ACROSS_CHANNELS &&
                  bottom[0]->count() > 0;
-    if (!supported_) return;
+    if (!supported_ || bottom[0]->shape() == shape_) return;  // Forward reshapes each pass
     shape_ = bottom[0]->shape();
     plain_ = PlainDesc(ToDims(shape_), tag::nchw);  // LRNLayer checked: 4 axes
     layout_ = {shape_[1], shape_[2] * shape_[3], 1};
@@ -225,13 +225,15 @@ struct DnnlLRNLayer::Buffers {
 void DnnlLRNLayer::WindowSum(const TileShape& s, const float* in, float* out) const {
   // Only values inside the margins are meaningful; the loops run over
   // everything between the first and last real channel.
+  // out[margin + i] = sum over j of in[i + j * shift], j = 0 .. 2 * half.
   const size_t margin = static_cast<size_t>(half_) * s.shift;
-  const size_t lo = margin, hi = s.size - margin;
-  std::copy(in + lo - margin, in + hi - margin, out + lo);
+  const size_t n = s.size - 2 * margin;
+  float* to = out + margin;
+  std::copy(in, in + n, to);
   for (int j = 1; j <= 2 * half_; ++j) {
-    const float* row = in + static_cast<size_t>(j) * s.shift - margin;
+    const float* row = in + static_cast<size_t>(j) * s.shift;
 #pragma omp simd
-    for (size_t i = lo; i < hi; ++i) out[i] += row[i];
+    for (size_t i = 0; i < n; ++i) to[i] += row[i];
   }
 }
 

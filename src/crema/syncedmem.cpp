@@ -1,13 +1,12 @@
 #include "crema/syncedmem.hpp"
 
-#include <cstdlib>
 #include <cstring>
-#include <new>
 
 #include "crema/common.hpp"
 #include "crema/host_memory.hpp"
 
 namespace crema {
+
 SyncedMemory::~SyncedMemory() {
   if (own_cpu_data_) FreeHost(cpu_ptr_, alloc_size_);
 }

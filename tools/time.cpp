@@ -149,6 +149,7 @@ int Time(int argc, char** argv) {
   // gradient, as data layers' tops get none in training.
   if (!FLAGS_forward_only) param = OutputsAsLoss(crema::Net::FilterNet(param));
   crema::Net net(param);
+  net.set_plain_after_pass(false);  // timed passes read nothing but the outputs
   // Forward-only timing is inference: dead activations share buffers.
   if (FLAGS_forward_only) net.ShareActivationMemory();
 

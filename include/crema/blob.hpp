@@ -70,6 +70,9 @@ class Blob {
   float* mutable_cpu_diff();
   const std::shared_ptr<SyncedMemory>& data() const { return data_; }
   const std::shared_ptr<SyncedMemory>& diff() const { return diff_; }
+  // Converts data and diff held in an engine's layout back to plain values
+  // (syncedmem.hpp says who calls it); a no-op for plain ones.
+  void ToPlain();
 
   // data -= diff (the plain SGD step; solvers write the update into diff).
   void Update();

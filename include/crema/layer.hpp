@@ -78,6 +78,16 @@ class Layer {
   void set_backward_needed(bool needed) { backward_needed_ = needed; }
   bool backward_needed() const { return backward_needed_; }
 
+  // Layouts (syncedmem.hpp says where they change). Whether Forward_cpu and
+  // Backward_cpu read blobs held in an engine's own layout; for a layer that
+  // reads plain values only (the default), Forward and Backward convert the
+  // blobs it reads first. Engines' layers answer for the path they take
+  // after Reshape.
+  virtual bool ReadsEngineLayouts() const { return false; }
+  // A net lets its layers leave outputs in an engine's layout for the next
+  // layer; a layer used on its own (the default) hands back plain values.
+  void set_keep_engine_layouts(bool keep) { keep_engine_layouts_ = keep; }
+
   bool param_propagate_down(int param_id) const {
     return param_id < static_cast<int>(param_propagate_down_.size())
                ? param_propagate_down_[param_id]
@@ -111,6 +121,13 @@ class Layer {
   void CheckBlobCounts(const std::vector<Blob*>& bottom,
                        const std::vector<Blob*>& top) const;
   void SetLossWeights(const std::vector<Blob*>& top);
+  // The layout boundary (layer_layouts.cpp): plain values for a layer that
+  // reads nothing else, plain outputs for a layer on its own.
+  void PrepareForward(const std::vector<Blob*>& bottom, const std::vector<Blob*>& top);
+  void PrepareBackward(const std::vector<Blob*>& top, const std::vector<Blob*>& bottom);
+  void FinishPass(const std::vector<Blob*>& outputs, bool diffs);
+
+  bool keep_engine_layouts_ = false;
 };
 
 // Loss layers: one loss top by default weighted 1; labels get no gradient.

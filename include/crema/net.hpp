@@ -56,6 +56,16 @@ class Net {
   // it has run. Backward is an error afterwards. Reshape() re-plans.
   void ShareActivationMemory(const std::vector<std::string>& keep = {});
   bool shares_activation_memory() const { return share_activations_; }
+
+  // Layouts (syncedmem.hpp). Inside a pass, a run of engine layers hands
+  // blobs on in the engine's own layout. After each pass every blob and
+  // parameter holds plain values again (the default), so anyone may read
+  // any of them; a loop that reads only the outputs (training, timing)
+  // turns that off, and then only the outputs are converted. ToPlain()
+  // converts everything at once.
+  void set_plain_after_pass(bool value) { plain_after_pass_ = value; }
+  bool plain_after_pass() const { return plain_after_pass_; }
+  void ToPlain();
   // Bytes of the distinct activation (data) buffers the blobs use now.
   size_t ActivationBytes() const;
 
@@ -196,6 +206,7 @@ class Net {
   std::vector<int> net_output_blob_indices_;
 
   bool share_activations_ = false;
+  bool plain_after_pass_ = true;
   std::set<int> keep_activations_;  // blob ids with a buffer of their own
   struct ActivationGroup {
     std::vector<int> blobs;  // blob ids aliasing one buffer

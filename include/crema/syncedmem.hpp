@@ -1,6 +1,28 @@
-// A byte buffer that lives on the host today and keeps room for a device
-// copy: `head()` says which side holds the fresh data, as Caffe's
-// SyncedMemory does. Host memory is 64-byte aligned and zero-filled on first use.
+// The memory behind a blob's data or diff, and where its values are held.
+//
+// Layouts, and who converts them
+// ------------------------------
+// A SyncedMemory holds one tensor in up to two forms:
+//  - plain: row-major float32, at cpu_data(). This buffer is allocated once
+//    and never moves while the memory lives (a blob reshaped past its
+//    capacity gets a new SyncedMemory), so a pointer or a numpy view of it
+//    stays valid until the blob is reshaped.
+//  - engine: a fast engine's own arrangement (an EngineLayout, such as
+//    oneDNN's channel-blocked nChw16c), at engine_data(). It lives in the
+//    plain buffer itself when it fits there, else in a second buffer.
+// holds() says which forms are current. Reading or writing plain values
+// while only the engine form is current is a crema bug (a failed CHECK): the
+// plain accessors never convert. Conversion back to plain is ToPlain(), and
+// it is called in these places only:
+//  - Layer::Forward / Layer::Backward, before a layer that reads plain values
+//    only (ReadsEngineLayouts() false), on the blobs that layer reads: the
+//    boundary between a run of engine layers and the rest of a net;
+//  - Layer::Forward / Layer::Backward after a layer that runs on its own
+//    (outside a net), on its outputs, so a layer alone always hands back
+//    plain values;
+//  - Net, at the end of a pass (Net::set_plain_after_pass), and Blob::ToPlain
+//    for a caller that reads a blob the net did not convert;
+//  - an engine's own code, when it meets a layout it cannot read.
 #ifndef CREMA_SYNCEDMEM_HPP_
 #define CREMA_SYNCEDMEM_HPP_
 
@@ -10,9 +32,7 @@
 namespace crema {
 
 // An arrangement of a tensor's values that a fast engine prefers to the
-// plain row-major one (oneDNN's channel-blocked layouts, say). A run of an
-// engine's layers passes tensors along in it; whoever asks the memory for
-// plain values gets them converted back first.
+// plain row-major one.
 class EngineLayout {
  public:
   virtual ~EngineLayout() = default;
@@ -25,11 +45,15 @@ class EngineLayout {
   // Writes the values held at src, in this layout, to dst in plain order.
   // The two do not overlap.
   virtual void ToPlain(const void* src, void* dst) const = 0;
+  // The same, where the values and their plain order share `buffer`. By
+  // default through a temporary copy of the values.
+  virtual void ToPlainInPlace(void* buffer) const;
 };
 
 class SyncedMemory {
  public:
-  enum Head { UNINITIALIZED, HEAD_AT_CPU, HEAD_AT_GPU, SYNCED };
+  // Which forms of the values are current.
+  enum class Holds { kNothing, kPlain, kEngine, kBoth };
 
   SyncedMemory() = default;
   explicit SyncedMemory(size_t size) : size_(size) {}
@@ -37,40 +61,46 @@ class SyncedMemory {
   SyncedMemory(const SyncedMemory&) = delete;
   SyncedMemory& operator=(const SyncedMemory&) = delete;
 
-  // Plain values. When an engine left the buffer in its own layout, the
-  // values are converted back to plain first.
+  // Plain values (zeros before anything was written). Never converts.
   const void* cpu_data();
+  // For writing plain values; the engine form, if any, is stale afterwards.
   void* mutable_cpu_data();
-  // Uses memory owned by someone else (who keeps it alive) as the host side.
+  // Uses memory owned by someone else (who keeps it alive) as the plain side.
   void set_cpu_data(void* data);
 
-  Head head() const { return head_; }
+  Holds holds() const { return holds_; }
   size_t size() const { return size_; }
 
-  // For engines. The layout the host buffer holds now; null when plain.
-  const EngineLayout* layout() const { return layout_.get(); }
-  // The host buffer as it is, in layout(), without converting.
-  const void* raw_cpu_data();
-  // The host buffer, for values the caller writes next in `layout` (the
-  // buffer grows when the layout needs more room, and then holds nothing of
-  // what it held). Null when the buffer is borrowed (set_cpu_data) and too
-  // small: the caller then writes plain values through mutable_cpu_data().
+  // The engine form's layout while that form is current, else null.
+  const EngineLayout* layout() const {
+    return holds_ == Holds::kEngine || holds_ == Holds::kBoth ? layout_.get() : nullptr;
+  }
+  // The engine form, as it is (layout() must be non-null).
+  const void* engine_data() const;
+  // A buffer for values the caller writes next in `layout`; afterwards the
+  // engine form is the only current one. Inside the plain buffer when the
+  // layout fits there and no second buffer was needed before.
   void* mutable_engine_data(std::shared_ptr<const EngineLayout> layout);
+  // Writes the engine form's values to the plain buffer (a no-op when plain
+  // is current). A separate engine buffer stays current too (kBoth); one
+  // inside the plain buffer is gone (kPlain).
+  void ToPlain();
   // Declares the values dead (a shared activation buffer whose next user
-  // overwrites it): forgets the layout they were in without converting
-  // them, so nobody spends time or memory turning garbage plain.
-  void discard_values() { layout_.reset(); }
+  // overwrites it, a bottom diff a layer overwrites): forgets the engine
+  // form without converting it.
+  void discard_values();
 
  private:
-  void ToCpu();
-  void ToPlain();
+  void AllocatePlain();
+  bool EngineInPlainBuffer() const { return engine_ptr_ == cpu_ptr_; }
 
   void* cpu_ptr_ = nullptr;
   size_t size_ = 0;
-  size_t alloc_size_ = 0;  // bytes allocated at cpu_ptr_ (>= size_)
-  std::shared_ptr<const EngineLayout> layout_;
-  Head head_ = UNINITIALIZED;
   bool own_cpu_data_ = false;
+  void* engine_ptr_ = nullptr;   // cpu_ptr_, or a buffer of its own
+  size_t engine_alloc_ = 0;      // bytes of that own buffer (0 when none)
+  std::shared_ptr<const EngineLayout> layout_;
+  Holds holds_ = Holds::kNothing;
 };
 
 }  // namespace crema

@@ -110,6 +110,11 @@ float* Blob::mutable_cpu_diff() {
   return static_cast<float*>(diff_->mutable_cpu_data());
 }
 
+void Blob::ToPlain() {
+  if (data_) data_->ToPlain();
+  if (diff_) diff_->ToPlain();
+}
+
 void Blob::Update() {
   if (count_ == 0) return;
   cpu_axpy(count_, -1.f, cpu_diff(), mutable_cpu_data());
@@ -155,6 +160,8 @@ void Blob::CopyFrom(const Blob& source, bool copy_diff, bool reshape) {
     }
   }
   if (count_ == 0) return;
+  // Every value is overwritten: an engine form the blob held is dead.
+  (copy_diff ? diff_ : data_)->discard_values();
   if (copy_diff) {
     std::memcpy(mutable_cpu_diff(), source.cpu_diff(), count_ * sizeof(float));
   } else {
@@ -201,27 +208,29 @@ void Blob::FromProto(const BlobProto& proto, bool reshape) {
           count, ".");
   }
   if (reshape) Reshape(shape);
-  auto fill = [this](int n, auto getter, float* dst, const char* what) {
+  auto fill = [this](int n, auto getter, SyncedMemory& mem, const char* what) {
     if (n == 0) return;
     if (n != count_) {
       Throw("The stored blob has ", n, " ", what, " values but its shape ",
             shape_string(), " needs ", count_, ".");
     }
+    mem.discard_values();  // every value is overwritten
+    float* dst = static_cast<float*>(mem.mutable_cpu_data());
     for (int i = 0; i < n; ++i) dst[i] = static_cast<float>(getter(i));
   };
   if (proto.double_data_size() > 0) {
     fill(proto.double_data_size(), [&](int i) { return proto.double_data(i); },
-         mutable_cpu_data(), "data");
+         *data_, "data");
   } else if (proto.data_size() > 0) {
     fill(proto.data_size(), [&](int i) { return proto.data(i); },
-         mutable_cpu_data(), "data");
+         *data_, "data");
   }
   if (proto.double_diff_size() > 0) {
     fill(proto.double_diff_size(), [&](int i) { return proto.double_diff(i); },
-         mutable_cpu_diff(), "diff");
+         *diff_, "diff");
   } else if (proto.diff_size() > 0) {
     fill(proto.diff_size(), [&](int i) { return proto.diff(i); },
-         mutable_cpu_diff(), "diff");
+         *diff_, "diff");
   }
 }
 

@@ -85,10 +85,13 @@ void Layer::set_param_propagate_down(int param_id, bool value) {
 float Layer::Forward(const std::vector<Blob*>& bottom,
                      const std::vector<Blob*>& top) {
   Reshape(bottom, top);
+  PrepareForward(bottom, top);
   Forward_cpu(bottom, top);
+  FinishPass(top, false);
   float loss = 0.f;
   for (int top_id = 0; top_id < static_cast<int>(top.size()); ++top_id) {
     if (this->loss(top_id) == 0.f) continue;
+    top[top_id]->ToPlain();
     const int count = top[top_id]->count();
     loss += cpu_dot(count, top[top_id]->cpu_data(), top[top_id]->cpu_diff());
   }
@@ -98,13 +101,16 @@ float Layer::Forward(const std::vector<Blob*>& bottom,
 void Layer::Backward(const std::vector<Blob*>& top,
                      const std::vector<bool>& propagate_down,
                      const std::vector<Blob*>& bottom) {
+  PrepareBackward(top, bottom);
   Backward_cpu(top, propagate_down, bottom);
+  FinishPass(bottom, true);
 }
 
 void Layer::ToProto(LayerParameter* param, bool write_diff) const {
   param->Clear();
   param->CopyFrom(layer_param_);
   param->clear_blobs();
+  for (const auto& blob : blobs_) blob->ToPlain();  // weights an engine adopted
   for (const auto& blob : blobs_) blob->ToProto(param->add_blobs(), write_diff);
 }
 

@@ -113,6 +113,7 @@ void Net::Init(const NetParameter& in_param) {
     LOG(INFO) << "Creating Layer " << layer_param.name();
     layers_.push_back(LayerRegistry::Create(layer_param));
     Layer& layer = *layers_.back();
+    layer.set_keep_engine_layouts(true);  // the net converts (syncedmem.hpp)
     layer_names_.push_back(layer_param.name());
     layer_names_index_[layer_param.name()] = layer_id;  // the last one wins, as in Caffe
 
@@ -435,7 +436,17 @@ float Net::ForwardFromTo(int start, int end) {
     if (!forward_fused_[i]) loss += layers_[i]->Forward(bottom_vecs_[i], top_vecs_[i]);
     if (debug_info_) ForwardDebugInfo(i);
   }
+  if (plain_after_pass_) {
+    ToPlain();
+  } else {
+    for (Blob* output : net_output_blobs_) output->data()->ToPlain();
+  }
   return loss;
+}
+
+void Net::ToPlain() {
+  for (const auto& blob : blobs_) blob->ToPlain();
+  for (const auto& param : params_) param->ToPlain();
 }
 
 const std::vector<Blob*>& Net::Forward(float* loss) {
@@ -456,6 +467,9 @@ void Net::BackwardFromTo(int start, int end) {
     layers_[i]->Backward(top_vecs_[i], bottom_need_backward_[i], bottom_vecs_[i]);
     if (debug_info_) BackwardDebugInfo(i);
     if (after_backward_) after_backward_(i);
+  }
+  if (plain_after_pass_) {
+    for (const auto& blob : blobs_) blob->diff()->ToPlain();
   }
 }
 
@@ -494,12 +508,14 @@ void Net::ClearParamDiffs() {
 
 void Net::ForwardDebugInfo(int layer_id) const {
   for (size_t t = 0; t < top_vecs_[layer_id].size(); ++t) {
+    top_vecs_[layer_id][t]->ToPlain();  // debug output reads plain values
     const Blob& blob = *top_vecs_[layer_id][t];
     LOG(INFO) << "    [Forward] Layer " << layer_names_[layer_id] << ", top blob "
               << blob_names_[top_id_vecs_[layer_id][t]] << " data: "
               << blob.asum_data() / std::max(1, blob.count());
   }
   for (size_t p = 0; p < layers_[layer_id]->blobs().size(); ++p) {
+    layers_[layer_id]->blobs()[p]->ToPlain();
     const Blob& blob = *layers_[layer_id]->blobs()[p];
     LOG(INFO) << "    [Forward] Layer " << layer_names_[layer_id] << ", param blob "
               << param_display_names_[param_id_vecs_[layer_id][p]] << " data: "
@@ -510,6 +526,7 @@ void Net::ForwardDebugInfo(int layer_id) const {
 void Net::BackwardDebugInfo(int layer_id) const {
   for (size_t b = 0; b < bottom_vecs_[layer_id].size(); ++b) {
     if (!bottom_need_backward_[layer_id][b]) continue;
+    bottom_vecs_[layer_id][b]->ToPlain();  // debug output reads plain values
     const Blob& blob = *bottom_vecs_[layer_id][b];
     LOG(INFO) << "    [Backward] Layer " << layer_names_[layer_id] << ", bottom blob "
               << blob_names_[bottom_id_vecs_[layer_id][b]] << " diff: "

@@ -204,6 +204,8 @@ void Solver::InitTrainNet() {
   state.MergeFrom(param_.train_state());
   *net_param.mutable_state() = state;
   net_ = std::make_shared<Net>(net_param);
+  // The loop reads only the outputs; Step converts the rest when it ends.
+  net_->set_plain_after_pass(false);
 }
 
 void Solver::InitTestNets() {
@@ -261,6 +263,7 @@ void Solver::InitTestNets() {
     *net_params[i].mutable_state() = state;
     LOG(INFO) << "Creating test net (#" << i << ") specified by " << sources[i];
     test_nets_.push_back(std::make_shared<Net>(net_params[i]));
+    test_nets_.back()->set_plain_after_pass(false);  // Test reads the outputs only
     test_nets_.back()->set_debug_info(param_.debug_info());
   }
 }
@@ -335,6 +338,7 @@ void Solver::Solve(const std::string& resume_file) {
   if (param_.display() && iter_ % param_.display() == 0) {
     float loss = 0;
     net_->Forward(&loss);
+    net_->ToPlain();
     UpdateSmoothedLoss(loss, start_iter, param_.average_loss());
     std::vector<float> shown{smoothed_loss_};
     if (sync_) sync_->Average(&shown);
@@ -414,6 +418,8 @@ void Solver::Step(int iters) {
       display_last_iter_ = iter_;
       test_seconds = 0;
     }
+    // Weights an engine adopted (frozen layers) are updated as plain values.
+    for (Blob* param : net_->learnable_params()) param->data()->ToPlain();
     ApplyUpdate();
     // iter_ counts the updates made so far.
     ++iter_;
@@ -429,6 +435,7 @@ void Solver::Step(int iters) {
       break;
     }
   }
+  net_->ToPlain();  // whoever reads the net next sees plain values
 }
 
 void Solver::DisplayTrainOutputs() {
@@ -524,6 +531,8 @@ void Solver::TestAll() {
   for (size_t id = 0; id < test_nets_.size() && !requested_early_exit_; ++id) {
     Test(static_cast<int>(id));
   }
+  // Weights a test net's engine adopted are the train net's: plain again.
+  for (const auto& test_net : test_nets_) test_net->ToPlain();
   if (requested_early_exit_) {
     // A stopped test counts as not run: its readers go back to where it began.
     for (const auto& [label, net] : LabeledNets()) {

@@ -1,5 +1,5 @@
 // SyncedMemory holding an engine's own layout: engines write into it, and
-// anyone asking for plain values gets them converted back, once.
+// ToPlain converts it back, once, into a plain buffer that never moves.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -35,27 +35,40 @@ void WriteReversed(void* at, int count) {
   for (int i = 0; i < count; ++i) p[i] = static_cast<float>(count - 1 - i);
 }
 
-TEST(SyncedMemoryLayout, PlainReadersGetConvertedValuesOnce) {
+TEST(SyncedMemoryLayout, ToPlainConvertsOnceAndTheBufferStays) {
   int conversions = 0;
   SyncedMemory mem(6 * sizeof(float));
+  const void* plain_at = mem.cpu_data();
   auto layout = std::make_shared<ReversedLayout>(6, 0, &conversions);
   void* at = mem.mutable_engine_data(layout);
   ASSERT_NE(nullptr, at);
   WriteReversed(at, 6);
   EXPECT_EQ(layout.get(), mem.layout());
-  EXPECT_EQ(at, mem.raw_cpu_data());  // engines see it as written
+  EXPECT_EQ(SyncedMemory::Holds::kEngine, mem.holds());
+  EXPECT_EQ(at, mem.engine_data());  // engines see it as written
   EXPECT_EQ(0, conversions);
-  const float* plain = static_cast<const float*>(mem.cpu_data());
-  for (int i = 0; i < 6; ++i) EXPECT_EQ(static_cast<float>(i), plain[i]);
+  mem.ToPlain();
   EXPECT_EQ(nullptr, mem.layout());
-  mem.cpu_data();
+  const float* plain = static_cast<const float*>(mem.cpu_data());
+  EXPECT_EQ(plain_at, plain);
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(static_cast<float>(i), plain[i]);
+  mem.ToPlain();
   mem.mutable_cpu_data();
   EXPECT_EQ(1, conversions);
 }
 
-// A small tensor in a large shared buffer converts in place, through a
-// copy of its own size, not of the buffer's; the rest of the buffer is left
-// as it was.
+// Plain accessors never convert: reading while only the engine holds the
+// values is a bug the memory refuses.
+TEST(SyncedMemoryLayoutDeathTest, PlainReadOfEngineValuesIsRefused) {
+  int conversions = 0;
+  SyncedMemory mem(4 * sizeof(float));
+  mem.mutable_engine_data(std::make_shared<ReversedLayout>(4, 0, &conversions));
+  EXPECT_DEATH(mem.cpu_data(), "ToPlain");
+  EXPECT_EQ(0, conversions);
+}
+
+// A small tensor in a large shared buffer converts in place; the rest of
+// the buffer is left as it was.
 TEST(SyncedMemoryLayout, SmallTensorInASharedBufferConvertsInPlace) {
   int conversions = 0;
   SyncedMemory mem(64 * sizeof(float));
@@ -65,6 +78,7 @@ TEST(SyncedMemoryLayout, SmallTensorInASharedBufferConvertsInPlace) {
       mem.mutable_engine_data(std::make_shared<ReversedLayout>(5, 1, &conversions)));
   ASSERT_EQ(buffer, at);
   WriteReversed(at, 5);
+  mem.ToPlain();
   const float* plain = static_cast<const float*>(mem.cpu_data());
   EXPECT_EQ(buffer, plain);
   EXPECT_EQ(1, conversions);
@@ -80,40 +94,48 @@ TEST(SyncedMemoryLayout, DiscardedValuesAreNotConverted) {
   mem.discard_values();
   EXPECT_EQ(nullptr, mem.layout());
   EXPECT_EQ(at, mem.mutable_cpu_data());
+  mem.ToPlain();
   EXPECT_EQ(0, conversions);
 }
 
-TEST(SyncedMemoryLayout, GrowsForPaddedLayoutsAndKeepsItsSize) {
+// A padded layout gets a buffer of its own: the plain one stays where it
+// was, and after ToPlain both forms are current.
+TEST(SyncedMemoryLayout, PaddedLayoutsLiveBesideThePlainBuffer) {
   int conversions = 0;
   SyncedMemory mem(4 * sizeof(float));
+  const void* plain_at = mem.cpu_data();
   auto layout = std::make_shared<ReversedLayout>(4, 12, &conversions);
   float* at = static_cast<float*>(mem.mutable_engine_data(layout));
   ASSERT_NE(nullptr, at);
+  EXPECT_NE(plain_at, static_cast<void*>(at));
   WriteReversed(at, 4);
   at[15] = 99.f;  // the padding is writable
   EXPECT_EQ(4 * sizeof(float), mem.size());
-  float* plain = static_cast<float*>(mem.mutable_cpu_data());
+  mem.ToPlain();
+  EXPECT_EQ(SyncedMemory::Holds::kBoth, mem.holds());
+  EXPECT_EQ(layout.get(), mem.layout());
+  const float* plain = static_cast<const float*>(mem.cpu_data());
+  EXPECT_EQ(plain_at, plain);
   for (int i = 0; i < 4; ++i) EXPECT_EQ(static_cast<float>(i), plain[i]);
   EXPECT_EQ(1, conversions);
-  // Writing the same layout again reuses the grown buffer in place.
-  void* again = mem.mutable_engine_data(layout);
-  EXPECT_EQ(static_cast<void*>(plain), again);
+  // Writing plain values makes the engine form stale; writing the layout
+  // again reuses its buffer.
+  mem.mutable_cpu_data();
+  EXPECT_EQ(nullptr, mem.layout());
+  EXPECT_EQ(static_cast<void*>(at), mem.mutable_engine_data(layout));
 }
 
-TEST(SyncedMemoryLayout, BorrowedBufferTooSmallIsRefusedAndStaysPlain) {
+TEST(SyncedMemoryLayout, BorrowedBufferStaysWhereItsOwnerPutIt) {
   int conversions = 0;
   float owned[4] = {1, 2, 3, 4};
   SyncedMemory mem(sizeof(owned));
   mem.set_cpu_data(owned);
-  EXPECT_EQ(nullptr, mem.mutable_engine_data(
-                         std::make_shared<ReversedLayout>(4, 4, &conversions)));
-  EXPECT_EQ(nullptr, mem.layout());
+  // Too large for the owner's buffer: the engine form goes beside it.
+  void* padded = mem.mutable_engine_data(std::make_shared<ReversedLayout>(4, 4, &conversions));
+  EXPECT_NE(static_cast<void*>(owned), padded);
+  WriteReversed(padded, 4);
+  mem.ToPlain();
   EXPECT_EQ(owned, mem.cpu_data());
-  // A layout that fits is converted in the owner's buffer.
-  void* at = mem.mutable_engine_data(std::make_shared<ReversedLayout>(4, 0, &conversions));
-  EXPECT_EQ(static_cast<void*>(owned), at);
-  WriteReversed(at, 4);
-  EXPECT_EQ(static_cast<const void*>(owned), mem.cpu_data());
   for (int i = 0; i < 4; ++i) EXPECT_EQ(static_cast<float>(i), owned[i]);
 }
 
@@ -125,6 +147,7 @@ TEST(SyncedMemoryLayout, BlobsSharingDataSeePlainValues) {
   WriteReversed(a.data()->mutable_engine_data(
                     std::make_shared<ReversedLayout>(6, 2, &conversions)),
                 6);
+  b.ToPlain();
   for (int i = 0; i < 6; ++i) EXPECT_EQ(static_cast<float>(i), b.cpu_data()[i]);
   EXPECT_EQ(a.cpu_data(), b.cpu_data());
   EXPECT_FLOAT_EQ(15.f, a.asum_data());

@@ -95,8 +95,11 @@ NetParameter NetOn(const std::string& engine, Phase phase = TRAIN, const Edits& 
 struct Pair {
   Net fast;
   Net ref;
-  explicit Pair(Phase phase = TRAIN, const Edits& edits = {})
+  // keep_layouts: the DNNL net leaves blobs in its layouts after a pass
+  // (as a training loop runs it) until CompareAll converts them.
+  explicit Pair(Phase phase = TRAIN, const Edits& edits = {}, bool keep_layouts = true)
       : fast(NetOn("DNNL", phase, edits)), ref(NetOn("CAFFE", phase, edits)) {
+    fast.set_plain_after_pass(!keep_layouts);
     NetParameter weights;
     ref.ToProto(&weights);
     fast.CopyTrainedLayersFrom(weights);
@@ -113,6 +116,7 @@ struct Pair {
     ref.Backward();
   }
   int CompareAll(bool diffs) {
+    fast.ToPlain();
     int bad = 0;
     for (const char* name : kBlobs) {
       bad += CountBad(*fast.blob_by_name(name), *ref.blob_by_name(name), false, name);
@@ -131,20 +135,65 @@ struct Pair {
   }
 };
 
+// Weights that stay put (inference, frozen layers) are kept in the
+// convolution's layout after the first pass instead of being reordered on
+// every pass; whoever reads or writes them still sees plain values.
+const Blob& Weights(Net& net, const char* layer) {
+  const auto& names = net.layer_names();
+  const size_t i = std::find(names.begin(), names.end(), layer) - names.begin();
+  return *net.layers()[i]->blobs()[0];
+}
+
 TEST(DnnlLayout, BlockedTensorsPassBetweenDnnlLayers) {
   if (!HasDnnl()) GTEST_SKIP() << "crema was built without oneDNN";
   Pair nets;
   nets.fast.Forward();
   nets.ref.Forward();
   // LRN runs on conv1's nChw16c and the MAX pool after it keeps that
-  // layout: neither result is converted to plain until someone reads it.
-  EXPECT_NE(nullptr, nets.fast.blob_by_name("norm1")->data()->layout());
-  EXPECT_NE(nullptr, nets.fast.blob_by_name("pool1")->data()->layout());
-  // Concat is a reference layer: it read pool2 and conv3 as plain values.
-  EXPECT_EQ(nullptr, nets.fast.blob_by_name("pool2")->data()->layout());
-  EXPECT_EQ(nullptr, nets.fast.blob_by_name("conv3")->data()->layout());
+  // layout: neither result is converted to plain.
+  const auto engine_only = SyncedMemory::Holds::kEngine;
+  EXPECT_EQ(engine_only, nets.fast.blob_by_name("norm1")->data()->holds());
+  EXPECT_EQ(engine_only, nets.fast.blob_by_name("pool1")->data()->holds());
+  // Concat is a reference layer: pool2 and conv3 were converted for it.
+  EXPECT_NE(engine_only, nets.fast.blob_by_name("pool2")->data()->holds());
+  EXPECT_NE(engine_only, nets.fast.blob_by_name("conv3")->data()->holds());
   EXPECT_EQ(0, nets.CompareAll(false));
-  EXPECT_EQ(nullptr, nets.fast.blob_by_name("pool1")->data()->layout());
+  EXPECT_NE(engine_only, nets.fast.blob_by_name("pool1")->data()->holds());
+}
+
+// Pointers to plain values stay valid across passes, whatever layouts the
+// engine used inside them: a view taken before a pass reads the new values
+// after it, activations and weights the engine adopted alike.
+TEST(DnnlLayout, PlainPointersStayValidAcrossPasses) {
+  if (!HasDnnl()) GTEST_SKIP() << "crema was built without oneDNN";
+  for (const bool keep_layouts : {false, true}) {
+    Pair nets(TEST, {{"force_backward: true", "force_backward: false"}}, keep_layouts);
+    const float* norm1 = nets.fast.blob_by_name("norm1")->cpu_data();
+    const float* conv3 = nets.fast.blob_by_name("conv3")->cpu_data();
+    const float* weights = Weights(nets.fast, "conv2").cpu_data();
+    for (int pass = 0; pass < 2; ++pass) {
+      testing::FillGaussian(nets.ref.input_blobs()[0]);
+      nets.fast.input_blobs()[0]->CopyFrom(*nets.ref.input_blobs()[0]);
+      nets.fast.Forward();
+      nets.ref.Forward();
+      if (keep_layouts) nets.fast.ToPlain();
+      const Blob& ref_norm1 = *nets.ref.blob_by_name("norm1");
+      int bad = 0;
+      for (int i = 0; i < ref_norm1.count(); ++i) {
+        bad += !(std::fabs(norm1[i] - ref_norm1.cpu_data()[i]) <= 1e-4f);
+      }
+      const Blob& ref_conv3 = *nets.ref.blob_by_name("conv3");
+      for (int i = 0; i < ref_conv3.count(); ++i) {
+        bad += !(std::fabs(conv3[i] - ref_conv3.cpu_data()[i]) <= 1e-4f);
+      }
+      const Blob& ref_weights = Weights(nets.ref, "conv2");
+      for (int i = 0; i < ref_weights.count(); ++i) bad += weights[i] != ref_weights.cpu_data()[i];
+      EXPECT_EQ(0, bad) << "pass " << pass << (keep_layouts ? ", layouts kept" : "");
+      EXPECT_EQ(norm1, nets.fast.blob_by_name("norm1")->cpu_data());
+      EXPECT_EQ(conv3, nets.fast.blob_by_name("conv3")->cpu_data());
+      EXPECT_EQ(weights, Weights(nets.fast, "conv2").cpu_data());
+    }
+  }
 }
 
 TEST(DnnlLayout, ForwardAndBackwardWithoutReadsBetween) {
@@ -172,7 +221,7 @@ TEST(DnnlLayout, BlobsReadBetweenForwardAndBackward) {
 
 TEST(DnnlLayout, InputChangedByTheUserBetweenPasses) {
   if (!HasDnnl()) GTEST_SKIP() << "crema was built without oneDNN";
-  Pair nets;
+  Pair nets(TRAIN, {}, /*keep_layouts=*/false);
   nets.fast.Forward();
   nets.ref.Forward();
   // Writing a blob the DNNL layers left blocked makes it plain again; the
@@ -184,15 +233,6 @@ TEST(DnnlLayout, InputChangedByTheUserBetweenPasses) {
   nets.ref.Forward();
   nets.Backward();
   EXPECT_EQ(0, nets.CompareAll(true));
-}
-
-// Weights that stay put (inference, frozen layers) are kept in the
-// convolution's layout after the first pass instead of being reordered on
-// every pass; whoever reads or writes them still sees plain values.
-const Blob& Weights(Net& net, const char* layer) {
-  const auto& names = net.layer_names();
-  const size_t i = std::find(names.begin(), names.end(), layer) - names.begin();
-  return *net.layers()[i]->blobs()[0];
 }
 
 TEST(DnnlLayout, InferenceKeepsConvolutionWeightsInTheirLayout) {
@@ -261,6 +301,7 @@ TEST(DnnlLayout, TestNetSharingWeightsWithTheTrainNet) {
   Pair train;
   Net test_fast(NetOn("DNNL", TEST));
   Net test_ref(NetOn("CAFFE", TEST));
+  test_fast.set_plain_after_pass(false);  // as the solver runs its test nets
   test_fast.ShareTrainedLayersWith(train.fast);
   test_ref.ShareTrainedLayersWith(train.ref);
   for (int step = 0; step < 2; ++step) {
@@ -310,6 +351,7 @@ TEST(DnnlLayout, LRNOnAChannelsLastInput) {
     return param;
   };
   Net fast(net_on("DNNL")), ref(net_on("CAFFE"));
+  fast.set_plain_after_pass(false);
   NetParameter weights;
   ref.ToProto(&weights);
   fast.CopyTrainedLayersFrom(weights);
@@ -324,6 +366,7 @@ TEST(DnnlLayout, LRNOnAChannelsLastInput) {
     fast.Backward();
     ref.Backward();
     EXPECT_NE(nullptr, fast.blob_by_name("norm1")->data()->layout());
+    fast.ToPlain();
     int bad = 0;
     for (const char* name : {"conv1", "norm1", "pool1"}) {
       bad += CountBad(*fast.blob_by_name(name), *ref.blob_by_name(name), false, name);

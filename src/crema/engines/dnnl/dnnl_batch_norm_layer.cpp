@@ -81,10 +81,12 @@ class DnnlBatchNormLayer : public BatchNormLayer {
                     const std::vector<Blob*>& bottom) override {
     if (!propagate_down[0]) return;
     if (use_global_stats_) return BatchNormLayer::Backward_cpu(top, propagate_down, bottom);
+    ScratchScope scratch;
     const float* top_diff = top[0]->cpu_diff();
     if (bottom[0] == top[0]) {
       // In place: give the primitive a copy of dy to read.
-      float* copy = static_cast<float*>(Scratch(kDiffCopySlot, top[0]->count() * sizeof(float)));
+      float* copy = static_cast<float*>(
+          ScratchPool::ThisThread().Take(top[0]->count() * sizeof(float)));
       std::memcpy(copy, top_diff, top[0]->count() * sizeof(float));
       top_diff = copy;
     }
@@ -97,7 +99,6 @@ class DnnlBatchNormLayer : public BatchNormLayer {
   }
 
  private:
-  static constexpr int kDiffCopySlot = 5;
 
   std::vector<int> built_;
   dnnl::memory::desc data_md_;

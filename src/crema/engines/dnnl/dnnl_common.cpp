@@ -42,40 +42,64 @@ dnnl::primitive_attr ReLUPostOp(bool fuse, float negative_slope) {
   return attr;
 }
 
-namespace {
-
-struct ScratchSlot {
-  ScratchSlot() = default;
-  ScratchSlot(const ScratchSlot&) = delete;
-  ScratchSlot& operator=(const ScratchSlot&) = delete;
-  ~ScratchSlot() { Reset(); }
-  void Reset() {
-    FreeHost(data, bytes);
-    data = nullptr;
-    bytes = 0;
-  }
-  void* data = nullptr;
-  size_t bytes = 0;
-};
-
-ScratchSlot& SlotOf(int slot) {
-  thread_local ScratchSlot slots[kNumScratchSlots];
-  CHECK(slot >= 0 && slot < kNumScratchSlots);
-  return slots[slot];
+ScratchPool::~ScratchPool() {
+  for (Buffer& b : buffers_) FreeHost(b.data, b.bytes);
 }
 
-}  // namespace
+ScratchPool& ScratchPool::ThisThread() {
+  thread_local ScratchPool pool;
+  return pool;
+}
 
-void ReleaseScratch(int slot) { SlotOf(slot).Reset(); }
-
-void* Scratch(int slot, size_t bytes) {
-  ScratchSlot& s = SlotOf(slot);
-  if (s.bytes < bytes) {
-    s.Reset();
-    s.data = AllocHost(bytes);
-    s.bytes = bytes;
+void* ScratchPool::Take(size_t bytes, bool keep) {
+  CHECK(depth_ > 0) << "DNNL scratch taken outside a ScratchScope";
+  // The smallest free buffer that is large enough; else grow the largest
+  // free one, so the pool never holds more buffers than were in use at once.
+  Buffer* best = nullptr;
+  Buffer* largest_free = nullptr;
+  for (Buffer& b : buffers_) {
+    if (b.in_use) continue;
+    if (b.bytes >= bytes && (!best || b.bytes < best->bytes)) best = &b;
+    if (!largest_free || b.bytes > largest_free->bytes) largest_free = &b;
   }
-  return s.data;
+  if (!best) {
+    if (largest_free) {
+      FreeHost(largest_free->data, largest_free->bytes);
+      *largest_free = Buffer();
+      best = largest_free;
+    } else {
+      buffers_.emplace_back();
+      best = &buffers_.back();
+    }
+    best->data = AllocHost(bytes);
+    best->bytes = bytes;
+  }
+  best->in_use = true;
+  best->keep = keep;
+  best->scope = depth_;
+  return best->data;
+}
+
+size_t ScratchPool::held_bytes() const {
+  size_t total = 0;
+  for (const Buffer& b : buffers_) total += b.bytes;
+  return total;
+}
+
+void ScratchPool::EndScope(int depth) {
+  CHECK_EQ(depth, depth_) << "DNNL scratch scopes ended out of order";
+  for (Buffer& b : buffers_) {
+    if (!b.in_use || b.scope < depth) continue;
+    b.in_use = false;
+    if (!b.keep) {
+      FreeHost(b.data, b.bytes);
+      b = Buffer();
+    }
+  }
+  buffers_.erase(std::remove_if(buffers_.begin(), buffers_.end(),
+                                [](const Buffer& b) { return b.data == nullptr; }),
+                 buffers_.end());
+  --depth_;
 }
 
 DnnlLayout::DnnlLayout(const dnnl::memory::desc& md, const dnnl::memory::desc& plain)
@@ -97,36 +121,41 @@ dnnl::memory::desc HeldDesc(SyncedMemory& mem, const dnnl::memory::desc& plain) 
   if (dnnl_layout && dnnl_layout->desc().dims() == plain.dims()) {
     return dnnl_layout->desc();
   }
-  mem.cpu_data();  // someone else's layout, or another shape: make it plain
+  mem.ToPlain();  // someone else's layout, or another shape: read it as plain
   return plain;
 }
 
-void Reader::Init(const dnnl::memory::desc& plain, const dnnl::memory::desc& want,
-                  int slot) {
+const float* HeldData(SyncedMemory& mem, const dnnl::memory::desc& held,
+                      const dnnl::memory::desc& plain) {
+  const void* data = held == plain ? mem.cpu_data() : mem.engine_data();
+  return static_cast<const float*>(data);
+}
+
+void Reader::Init(const dnnl::memory::desc& plain, const dnnl::memory::desc& want) {
   plain_ = plain;
   want_ = want;
-  slot_ = slot;
   from_ = dnnl::memory::desc();
   reorder_ = dnnl::reorder();
   layout_.reset();
 }
 
-dnnl::memory Reader::Read(SyncedMemory& mem) {
+dnnl::memory Reader::Read(SyncedMemory& mem) { return Read(mem, true); }
+
+dnnl::memory Reader::Read(SyncedMemory& mem, bool keep_scratch) {
   const dnnl::memory::desc held = HeldDesc(mem, plain_);
-  const float* ptr = static_cast<const float*>(mem.raw_cpu_data());
+  const float* ptr = HeldData(mem, held, plain_);
   if (held == want_) return Wrap(want_, ptr);
   if (!reorder_ || !(held == from_)) {
     from_ = held;
     reorder_ = dnnl::reorder(
         dnnl::reorder::primitive_desc(CpuEngine(), from_, CpuEngine(), want_));
   }
-  dnnl::memory buffer(want_, CpuEngine(), Scratch(slot_, want_.get_size()));
+  dnnl::memory buffer(want_, CpuEngine(), ScratchPool::ThisThread().Take(want_.get_size(), keep_scratch));
   dnnl::memory from = Wrap(from_, ptr);
   reorder_.execute(CpuStream(), from, buffer);
   return buffer;
 }
 
-namespace {
 
 // Rows of dimension 0 that one step of an in-place reorder from `plain` to
 // `want` moves, or 0 when it cannot be done in place. It can when `want` is
@@ -157,6 +186,8 @@ int64_t InPlaceRows(const dnnl::memory::desc& plain, const dnnl::memory::desc& w
   return rows;
 }
 
+namespace {
+
 // `desc` (dense, dimension 0 outermost) cut down to `rows` rows.
 dnnl::memory::desc FirstRows(const dnnl::memory::desc& desc, int64_t rows) {
   dnnl_memory_desc_t d = desc.data;
@@ -166,77 +197,73 @@ dnnl::memory::desc FirstRows(const dnnl::memory::desc& desc, int64_t rows) {
 
 }  // namespace
 
+void ReorderRowsInPlace(const dnnl::memory::desc& from, const dnnl::memory::desc& to,
+                        int64_t rows, void* values) {
+  const dnnl::memory::desc from_rows = FirstRows(from, rows), to_rows = FirstRows(to, rows);
+  const size_t step = to_rows.get_size();
+  dnnl::reorder reorder(
+      dnnl::reorder::primitive_desc(CpuEngine(), from_rows, CpuEngine(), to_rows));
+  ScratchScope scope;
+  void* staged = ScratchPool::ThisThread().Take(step);
+  dnnl::memory buffer(to_rows, CpuEngine(), staged);
+  for (int64_t r = 0; r < from.data.dims[0]; r += rows) {
+    char* block = static_cast<char*>(values) + static_cast<size_t>(r / rows) * step;
+    dnnl::memory source(from_rows, CpuEngine(), block);
+    reorder.execute(CpuStream(), source, buffer);
+    std::memcpy(block, staged, step);
+  }
+}
+
+void DnnlLayout::ToPlainInPlace(void* buffer) const {
+  if (const int64_t rows = InPlaceRows(plain_, md_)) {
+    ReorderRowsInPlace(md_, plain_, rows, buffer);
+    return;
+  }
+  ScratchScope scope;
+  void* copy = ScratchPool::ThisThread().Take(bytes(), /*keep=*/false);
+  std::memcpy(copy, buffer, bytes());
+  ToPlain(copy, buffer);
+}
+
 bool Reader::AdoptInPlace(SyncedMemory& mem) {
   const int64_t rows = InPlaceRows(plain_, want_);
   if (rows == 0) return false;
-  const dnnl::memory::desc from = FirstRows(plain_, rows), to = FirstRows(want_, rows);
-  const size_t step = from.get_size() / sizeof(float);
-  dnnl::reorder reorder(dnnl::reorder::primitive_desc(CpuEngine(), from, CpuEngine(), to));
-  dnnl::memory buffer(to, CpuEngine(), Scratch(slot_, to.get_size()));
-  float* staged = static_cast<float*>(buffer.get_data_handle());
-  float* values = static_cast<float*>(mem.mutable_cpu_data());
-  for (int64_t r = 0; r < want_.data.dims[0]; r += rows) {
-    float* block = values + static_cast<size_t>(r / rows) * step;
-    dnnl::memory source = Wrap(from, block);
-    reorder.execute(CpuStream(), source, buffer);
-    std::memcpy(block, staged, to.get_size());
-  }
-  ReleaseScratch(slot_);
-  // Only now the values are in the layout. It fills exactly the plain
-  // bytes, so the buffer stays where it is.
-  CHECK(mem.mutable_engine_data(layout_) == values);
+  void* values = mem.mutable_cpu_data();
+  ReorderRowsInPlace(plain_, want_, rows, values);
+  // Only now the values are in the layout, which fills exactly the plain
+  // bytes: the engine form lives in the plain buffer.
+  void* at = mem.mutable_engine_data(layout_);
+  if (at != values) std::memcpy(at, values, want_.get_size());
   return true;
 }
 
 dnnl::memory Reader::Adopt(SyncedMemory& mem) {
-  if (want_ == plain_) return Wrap(plain_, static_cast<const float*>(mem.cpu_data()));
-  if (HeldDesc(mem, plain_) == want_) {
-    return Wrap(want_, static_cast<const float*>(mem.raw_cpu_data()));
-  }
+  const dnnl::memory::desc held = HeldDesc(mem, plain_);
+  if (held == want_) return Wrap(want_, HeldData(mem, held, plain_));
   // Only a blocked layout converts back to plain (Winograd's does not).
-  if (want_.data.format_kind != dnnl_blocked) return Read(mem);
+  if (want_ == plain_ || want_.data.format_kind != dnnl_blocked) return Read(mem);
   if (!layout_) layout_ = std::make_shared<DnnlLayout>(want_, plain_);
   // In place when the layout allows: no second copy of the weights, even
   // for a moment.
-  if (AdoptInPlace(mem)) return Wrap(want_, static_cast<const float*>(mem.raw_cpu_data()));
-  dnnl::memory copy = Read(mem);
+  if (held == plain_ && AdoptInPlace(mem)) return Wrap(want_, HeldData(mem, want_, plain_));
+  ScratchScope scope;  // converting is rare: keep no buffer for it
+  dnnl::memory copy = Read(mem, /*keep_scratch=*/false);
   void* ptr = mem.mutable_engine_data(layout_);
-  if (!ptr) return copy;
   std::memcpy(ptr, copy.get_data_handle(), want_.get_size());
-  ReleaseScratch(slot_);  // converting is rare: keep no buffer for it
   return dnnl::memory(want_, CpuEngine(), ptr);
 }
 
-void Writer::Init(const dnnl::memory::desc& plain, const dnnl::memory::desc& produced,
-                  int slot) {
+void Writer::Init(const dnnl::memory::desc& plain, const dnnl::memory::desc& produced) {
   plain_ = plain;
   produced_ = produced;
-  slot_ = slot;
   layout_.reset();
-  buffer_ = dnnl::memory();
-  to_plain_ = dnnl::reorder();
   if (!(plain == produced)) layout_ = std::make_shared<DnnlLayout>(produced, plain);
 }
 
 dnnl::memory Writer::Target(SyncedMemory& mem) {
-  via_scratch_ = false;
-  if (!layout_) return Wrap(plain_, static_cast<float*>(mem.mutable_cpu_data()));
-  if (void* ptr = mem.mutable_engine_data(layout_)) {
-    return dnnl::memory(produced_, CpuEngine(), ptr);
-  }
-  via_scratch_ = true;
-  buffer_ = dnnl::memory(produced_, CpuEngine(), Scratch(slot_, produced_.get_size()));
-  return buffer_;
-}
-
-void Writer::Finish(SyncedMemory& mem) {
-  if (!via_scratch_) return;
-  if (!to_plain_) {
-    to_plain_ = dnnl::reorder(
-        dnnl::reorder::primitive_desc(CpuEngine(), produced_, CpuEngine(), plain_));
-  }
-  dnnl::memory user = Wrap(plain_, static_cast<float*>(mem.mutable_cpu_data()));
-  to_plain_.execute(CpuStream(), buffer_, user);
+  if (layout_) return dnnl::memory(produced_, CpuEngine(), mem.mutable_engine_data(layout_));
+  mem.discard_values();
+  return Wrap(plain_, static_cast<float*>(mem.mutable_cpu_data()));
 }
 
 void Accumulator::Init(const dnnl::memory::desc& src,

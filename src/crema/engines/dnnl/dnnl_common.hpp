@@ -48,26 +48,70 @@ inline dnnl::memory Wrap(const dnnl::memory::desc& md, const float* ptr) {
   return dnnl::memory(md, CpuEngine(), const_cast<float*>(ptr));
 }
 
-// Scratch memory shared by every DNNL layer on this thread. A layer needs
-// its reordered copies only while it runs, so one buffer per slot serves
-// all layers of all nets, instead of a copy of every activation per layer.
-// The pointer stays valid until the next call for the same slot.
-void* Scratch(int slot, size_t bytes);
-// Frees a slot's buffer (the next Scratch call for it allocates again).
-void ReleaseScratch(int slot);
-inline constexpr int kNumScratchSlots = 6;
+// Scratch memory: the reordered copies a primitive needs only while it
+// runs. The engine owns one pool per thread; a layer opens a ScratchScope
+// around its work, and every buffer taken from the pool inside it goes back
+// at the scope's end, for the next layer to reuse. The pool keeps as many
+// buffers as were ever in use at once, each as large as it was ever asked
+// to be, so one set serves every layer of every net on the thread.
+class ScratchPool {
+ public:
+  ScratchPool() = default;
+  ScratchPool(const ScratchPool&) = delete;
+  ScratchPool& operator=(const ScratchPool&) = delete;
+  ~ScratchPool();
+
+  static ScratchPool& ThisThread();
+
+  // A buffer of at least `bytes`, valid until the innermost open scope
+  // ends. `keep` false: freed then instead of kept (a one-off large copy).
+  void* Take(size_t bytes, bool keep = true);
+  // Bytes the pool holds now, in use or not.
+  size_t held_bytes() const;
+
+ private:
+  friend class ScratchScope;
+  struct Buffer {
+    void* data = nullptr;
+    size_t bytes = 0;
+    bool in_use = false;
+    bool keep = true;
+    int scope = 0;  // the scope depth it was taken at
+  };
+  void EndScope(int depth);
+
+  std::vector<Buffer> buffers_;
+  int depth_ = 0;
+};
+
+class ScratchScope {
+ public:
+  ScratchScope() : pool_(ScratchPool::ThisThread()) { depth_ = ++pool_.depth_; }
+  ~ScratchScope() { pool_.EndScope(depth_); }
+  ScratchScope(const ScratchScope&) = delete;
+  ScratchScope& operator=(const ScratchScope&) = delete;
+
+ private:
+  ScratchPool& pool_;
+  int depth_;
+};
 
 // Layout propagation. A DNNL layer leaves its output in the blob's memory in
 // the layout its primitive produced (a DnnlLayout), and the next DNNL layer
 // reads it from there as it is, or reorders it if it wants another one.
-// Anyone else asking the memory for values gets plain ones (SyncedMemory
-// converts), so blocked layouts never escape a run of DNNL layers.
+// DNNL layers that read such layouts say so (Layer::ReadsEngineLayouts);
+// before any other layer, and at the end of a net's pass, the values are
+// converted back to plain (syncedmem.hpp), so blocked layouts never escape a
+// run of DNNL layers.
 class DnnlLayout : public EngineLayout {
  public:
   DnnlLayout(const dnnl::memory::desc& md, const dnnl::memory::desc& plain);
   size_t bytes() const override { return md_.get_size(); }
   size_t plain_bytes() const override { return plain_.get_size(); }
   void ToPlain(const void* src, void* dst) const override;
+  // Block by block where the layout allows (weights with dimension 0
+  // outermost), else through pool scratch.
+  void ToPlainInPlace(void* buffer) const override;
   const dnnl::memory::desc& desc() const { return md_; }
 
  private:
@@ -80,53 +124,57 @@ class DnnlLayout : public EngineLayout {
 // dimensions, else plain (converting the memory back to plain first when it
 // held something else).
 dnnl::memory::desc HeldDesc(SyncedMemory& mem, const dnnl::memory::desc& plain);
+// Where the values in `held` (as HeldDesc returned it) are.
+const float* HeldData(SyncedMemory& mem, const dnnl::memory::desc& held,
+                      const dnnl::memory::desc& plain);
 
 // Reads a tensor (a blob's data or diff memory) in the layout a primitive
 // wants: the memory itself when it holds that layout, else a copy reordered
-// into scratch slot `slot`.
+// into pool scratch (valid until the caller's ScratchScope ends).
 class Reader {
  public:
-  void Init(const dnnl::memory::desc& plain, const dnnl::memory::desc& want, int slot);
+  void Init(const dnnl::memory::desc& plain, const dnnl::memory::desc& want);
   const dnnl::memory::desc& want() const { return want_; }
   dnnl::memory Read(SyncedMemory& mem);
   // Like Read, but leaves the memory holding the wanted layout, so the next
   // call reads it as it is: for weights that stay put between passes
-  // (inference, frozen layers). Anyone asking for plain values later gets
-  // them converted back. Borrowed buffers too small for the layout are only
-  // read.
+  // (inference, frozen layers). They are converted back to plain at the end
+  // of a net's pass, or before a layer that reads plain weights.
   dnnl::memory Adopt(SyncedMemory& mem);
 
  private:
   // Adopt by reordering the memory where it is; false when the layouts do
   // not allow it (the memory is left as it was).
   bool AdoptInPlace(SyncedMemory& mem);
+  dnnl::memory Read(SyncedMemory& mem, bool keep_scratch);
 
   dnnl::memory::desc plain_, want_, from_;
-  int slot_ = 0;
   dnnl::reorder reorder_;
   std::shared_ptr<const DnnlLayout> layout_;  // want_, for Adopt
 };
 
 // Writes a primitive's result into a tensor's memory in the layout the
-// primitive produces. Target() gives the memory to execute into; Finish()
-// afterwards. When the memory cannot hold that layout (a borrowed buffer
-// too small for the padding) the result goes through scratch slot `slot`
-// and is reordered to plain.
+// primitive produces: Target() gives the memory to execute into. The
+// primitive overwrites the whole tensor, so what the memory held before is
+// dropped unread.
 class Writer {
  public:
-  void Init(const dnnl::memory::desc& plain, const dnnl::memory::desc& produced, int slot);
+  void Init(const dnnl::memory::desc& plain, const dnnl::memory::desc& produced);
   const dnnl::memory::desc& produced() const { return produced_; }
   dnnl::memory Target(SyncedMemory& mem);
-  void Finish(SyncedMemory& mem);
 
  private:
   dnnl::memory::desc plain_, produced_;
-  int slot_ = 0;
   std::shared_ptr<const DnnlLayout> layout_;  // null when produced is plain
-  bool via_scratch_ = false;
-  dnnl::memory buffer_;
-  dnnl::reorder to_plain_;
 };
+
+// Rows of dimension 0 that one step of an in-place reorder between `plain`
+// and `blocked` moves, or 0 when it cannot be done in place (see the .cpp).
+int64_t InPlaceRows(const dnnl::memory::desc& plain, const dnnl::memory::desc& blocked);
+// Reorders the tensor at `values` from `from` to `to` where it is, `rows`
+// rows of dimension 0 at a time, through a small pool buffer.
+void ReorderRowsInPlace(const dnnl::memory::desc& from, const dnnl::memory::desc& to,
+                        int64_t rows, void* values);
 
 // dst (plain, at ptr) += src (in src's layout): a reorder with a sum post-op,
 // so parameter gradients accumulate as Caffe's solvers expect.

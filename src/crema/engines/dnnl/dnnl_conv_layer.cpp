@@ -84,6 +84,7 @@ class DnnlConvLayer : public Kind::Base {
     if (!built_shape_.empty()) BuildForward();
     return true;
   }
+  bool ReadsEngineLayouts() const override { return supported_; }
 
  protected:
   void Forward_cpu(const std::vector<Blob*>& bottom,
@@ -135,11 +136,6 @@ class DnnlConvLayer : public Kind::Base {
   dnnl::memory bw_diff_weights_, bw_diff_bias_;
   Accumulator weights_acc_, bias_acc_;
 };
-
-// Scratch slots (dnnl_common.hpp): tensors that are alive at the same time
-// within one call use different slots.
-constexpr int kSrcSlot = 0, kWeightsSlot = 1, kDstSlot = 2, kDiffDstSlot = 3,
-              kDataDiffDstSlot = 4;
 
 template <typename Kind>
 void DnnlConvLayer<Kind>::Descs() {
@@ -226,9 +222,9 @@ void DnnlConvLayer<Kind>::BuildForward() {
   }
   logged_algorithm_ = used;
   fwd_ = typename Kind::Fwd(fwd_pd_);
-  fwd_src_.Init(src_md_, fwd_pd_.src_desc(), kSrcSlot);
-  fwd_weights_.Init(weights_md_, fwd_pd_.weights_desc(), kWeightsSlot);
-  fwd_dst_.Init(dst_md_, fwd_pd_.dst_desc(), kDstSlot);
+  fwd_src_.Init(src_md_, fwd_pd_.src_desc());
+  fwd_weights_.Init(weights_md_, fwd_pd_.weights_desc());
+  fwd_dst_.Init(dst_md_, fwd_pd_.dst_desc());
 }
 
 template <typename Kind>
@@ -249,9 +245,9 @@ void DnnlConvLayer<Kind>::BuildBackward() {
         typename Kind::BwdData::primitive_desc(data_desc, CpuEngine(), hint(alg));
   });
   bwd_data_ = typename Kind::BwdData(bwd_data_pd_);
-  bd_diff_dst_.Init(dst_md_, bwd_data_pd_.diff_dst_desc(), kDataDiffDstSlot);
-  bd_weights_.Init(weights_md_, bwd_data_pd_.weights_desc(), kWeightsSlot);
-  bd_diff_src_.Init(src_md_, bwd_data_pd_.diff_src_desc(), kDstSlot);
+  bd_diff_dst_.Init(dst_md_, bwd_data_pd_.diff_dst_desc());
+  bd_weights_.Init(weights_md_, bwd_data_pd_.weights_desc());
+  bd_diff_src_.Init(src_md_, bwd_data_pd_.diff_src_desc());
 
   WithAlgorithm([&](dnnl::algorithm alg) {
     typename Kind::BwdWeights::desc weights_desc(
@@ -261,8 +257,8 @@ void DnnlConvLayer<Kind>::BuildBackward() {
         weights_desc, CpuEngine(), hint(alg));
   });
   bwd_weights_ = typename Kind::BwdWeights(bwd_weights_pd_);
-  bw_src_.Init(src_md_, bwd_weights_pd_.src_desc(), kSrcSlot);
-  bw_diff_dst_.Init(dst_md_, bwd_weights_pd_.diff_dst_desc(), kDiffDstSlot);
+  bw_src_.Init(src_md_, bwd_weights_pd_.src_desc());
+  bw_diff_dst_.Init(dst_md_, bwd_weights_pd_.diff_dst_desc());
   bw_diff_weights_ =
       dnnl::memory(bwd_weights_pd_.diff_weights_desc(), CpuEngine());
   weights_acc_.Init(bwd_weights_pd_.diff_weights_desc(), weights_md_);
@@ -291,6 +287,7 @@ template <typename Kind>
 void DnnlConvLayer<Kind>::Forward_cpu(const std::vector<Blob*>& bottom,
                                       const std::vector<Blob*>& top) {
   if (!supported_) return ReferenceForward(bottom, top);
+  ScratchScope scratch;
   dnnl::stream& s = CpuStream();
   // Weights that stay put between passes (inference, frozen layers) are
   // kept in the primitive's layout instead of being reordered every pass.
@@ -308,7 +305,6 @@ void DnnlConvLayer<Kind>::Forward_cpu(const std::vector<Blob*>& bottom,
       args[DNNL_ARG_BIAS] = Wrap(bias_md_, blobs_[1]->cpu_data());
     }
     fwd_.execute(s, args);
-    fwd_dst_.Finish(top_data);
   }
 }
 
@@ -318,6 +314,7 @@ void DnnlConvLayer<Kind>::Backward_cpu(const std::vector<Blob*>& top,
                                        const std::vector<Blob*>& bottom) {
   if (!supported_) return Base::Backward_cpu(top, propagate_down, bottom);
   if (!backward_built_) BuildBackward();
+  ScratchScope scratch;
   dnnl::stream& s = CpuStream();
   const bool weight_grad = this->param_propagate_down(0);
   const bool bias_grad = bias_term_ && this->param_propagate_down(1);
@@ -350,7 +347,6 @@ void DnnlConvLayer<Kind>::Backward_cpu(const std::vector<Blob*>& top,
       bwd_data_.execute(s, {{DNNL_ARG_DIFF_DST, diff_dst},
                             {DNNL_ARG_WEIGHTS, weights},
                             {DNNL_ARG_DIFF_SRC, bd_diff_src_.Target(bottom_diff)}});
-      bd_diff_src_.Finish(bottom_diff);
     }
   }
 }

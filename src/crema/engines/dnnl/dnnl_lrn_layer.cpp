@@ -160,6 +160,8 @@ class DnnlLRNLayer : public LRNLayer {
     k_ = p.k();
   }
 
+  bool ReadsEngineLayouts() const override { return supported_; }
+
  protected:
   void Forward_cpu(const std::vector<Blob*>& bottom,
                    const std::vector<Blob*>& top) override;
@@ -168,8 +170,6 @@ class DnnlLRNLayer : public LRNLayer {
                     const std::vector<Blob*>& bottom) override;
 
  private:
-  static constexpr int kSrcSlot = 0, kDstSlot = 2, kDiffDstSlot = 3;
-
   // Runs on the layout `mem` (the bottom's data) holds when it is plain,
   // nChw8c, nChw16c or nhwc; anything else is read as plain.
   void ChooseLayout(SyncedMemory& mem);
@@ -199,17 +199,17 @@ void DnnlLRNLayer::ChooseLayout(SyncedMemory& mem) {
     if (held == PlainDesc(d, t)) block = b;
   }
   if (block == 0) {
-    mem.cpu_data();  // another layout: read it as plain
+    mem.ToPlain();  // another layout: read it as plain
     held = plain_;
     block = 1;
   }
   if (held_ == held) return;
   held_ = held;
   layout_.block = block;
-  src_.Init(plain_, held_, kSrcSlot);
-  dst_.Init(plain_, held_, kDstSlot);
-  diff_dst_.Init(plain_, held_, kDiffDstSlot);
-  diff_src_.Init(plain_, held_, kDstSlot);
+  src_.Init(plain_, held_);
+  dst_.Init(plain_, held_);
+  diff_dst_.Init(plain_, held_);
+  diff_src_.Init(plain_, held_);
 }
 
 // The buffers of one thread for one tile, all of one TileShape. x and dy
@@ -267,6 +267,7 @@ void DnnlLRNLayer::Scale(Buffers& b) const {
 void DnnlLRNLayer::Forward_cpu(const std::vector<Blob*>& bottom,
                                const std::vector<Blob*>& top) {
   if (!supported_) return LRNLayer::Forward_cpu(bottom, top);
+  ScratchScope scratch;
   ChooseLayout(*bottom[0]->data());
   SyncedMemory& top_data = *top[0]->data();
   const float* src = static_cast<const float*>(src_.Read(*bottom[0]->data()).get_data_handle());
@@ -289,7 +290,6 @@ void DnnlLRNLayer::Forward_cpu(const std::vector<Blob*>& bottom,
       Scatter(l, shape, b.y.data(), tile, dst + n * l.image());
     }
   }
-  dst_.Finish(top_data);
 }
 
 void DnnlLRNLayer::Backward_cpu(const std::vector<Blob*>& top,
@@ -297,6 +297,7 @@ void DnnlLRNLayer::Backward_cpu(const std::vector<Blob*>& top,
                                 const std::vector<Blob*>& bottom) {
   if (!supported_) return LRNLayer::Backward_cpu(top, propagate_down, bottom);
   if (!propagate_down[0]) return;
+  ScratchScope scratch;
   ChooseLayout(*bottom[0]->data());
   SyncedMemory& bottom_diff = *bottom[0]->diff();
   const float* src = static_cast<const float*>(src_.Read(*bottom[0]->data()).get_data_handle());
@@ -336,7 +337,6 @@ void DnnlLRNLayer::Backward_cpu(const std::vector<Blob*>& top,
       Scatter(l, shape, dx, tile, diff_src + n * l.image());
     }
   }
-  diff_src_.Finish(bottom_diff);
 }
 
 }  // namespace

@@ -35,10 +35,13 @@ class DnnlPoolingLayer : public PoolingLayer {
     built_ = false;
   }
 
+  bool ReadsEngineLayouts() const override { return supported_; }
+
  protected:
   void Forward_cpu(const std::vector<Blob*>& bottom,
                    const std::vector<Blob*>& top) override {
     if (!supported_) return PoolingLayer::Forward_cpu(bottom, top);
+    ScratchScope scratch;
     SyncedMemory& bottom_data = *bottom[0]->data();
     dnnl::memory::desc held = HeldDesc(bottom_data, src_md_);
     if (held == src_md_) held = BlockedDesc();
@@ -51,7 +54,6 @@ class DnnlPoolingLayer : public PoolingLayer {
         {DNNL_ARG_DST, dst_.Target(top_data)}};
     if (workspace_) args[DNNL_ARG_WORKSPACE] = workspace_;
     fwd_.execute(CpuStream(), args);
-    dst_.Finish(top_data);
   }
 
   void Backward_cpu(const std::vector<Blob*>& top,
@@ -64,13 +66,13 @@ class DnnlPoolingLayer : public PoolingLayer {
     // The primitives of the last forward pass (MAX's workspace is theirs).
     if (!built_) Fail("Backward needs a Forward pass first.");
     if (!bwd_) Fail("was built for inference only; its net runs no backward through it.");
+    ScratchScope scratch;
     SyncedMemory& bottom_diff = *bottom[0]->diff();
     std::unordered_map<int, dnnl::memory> args = {
         {DNNL_ARG_DIFF_DST, diff_dst_.Read(*top[0]->diff())},
         {DNNL_ARG_DIFF_SRC, diff_src_.Target(bottom_diff)}};
     if (workspace_) args[DNNL_ARG_WORKSPACE] = workspace_;
     bwd_.execute(CpuStream(), args);
-    diff_src_.Finish(bottom_diff);
   }
 
  private:
@@ -81,7 +83,6 @@ class DnnlPoolingLayer : public PoolingLayer {
   // The channel-blocked layout a plain input is reordered to.
   dnnl::memory::desc BlockedDesc() const;
 
-  static constexpr int kSrcSlot = 0, kDstSlot = 2, kDiffDstSlot = 3;
 
   bool supported_ = false;
   std::vector<int> built_shape_;
@@ -185,10 +186,10 @@ void DnnlPoolingLayer::Build(const dnnl::memory::desc& src) {
         dnnl::pooling_backward::primitive_desc(bwd_desc, CpuEngine(), fwd_pd));
   }
   built_for_backward_ = backward_needed();
-  src_.Init(src_md_, src, kSrcSlot);
-  dst_.Init(dst_md_, fwd_pd.dst_desc(), kDstSlot);
-  diff_dst_.Init(dst_md_, fwd_pd.dst_desc(), kDiffDstSlot);
-  diff_src_.Init(src_md_, src, kDstSlot);
+  src_.Init(src_md_, src);
+  dst_.Init(dst_md_, fwd_pd.dst_desc());
+  diff_dst_.Init(dst_md_, fwd_pd.dst_desc());
+  diff_src_.Init(src_md_, src);
   built_src_ = src;
   built_ = true;
 }

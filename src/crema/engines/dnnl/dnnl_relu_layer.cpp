@@ -27,6 +27,8 @@ class DnnlReLULayer : public ReLULayer {
     built_ = false;
   }
 
+  bool ReadsEngineLayouts() const override { return supported_; }
+
  protected:
   void Forward_cpu(const std::vector<Blob*>& bottom,
                    const std::vector<Blob*>& top) override {
@@ -35,9 +37,8 @@ class DnnlReLULayer : public ReLULayer {
     Build(HeldDesc(bottom_data, plain_));
     SyncedMemory& top_data = *top[0]->data();
     // In place, the output goes where the input is, in its layout.
-    dnnl::memory src = Wrap(md_, static_cast<const float*>(bottom_data.raw_cpu_data()));
+    dnnl::memory src = Wrap(md_, HeldData(bottom_data, md_, plain_));
     fwd_.execute(CpuStream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst_.Target(top_data)}});
-    dst_.Finish(top_data);
   }
 
   void Backward_cpu(const std::vector<Blob*>& top,
@@ -45,17 +46,17 @@ class DnnlReLULayer : public ReLULayer {
                     const std::vector<Blob*>& bottom) override {
     if (!supported_) return ReLULayer::Backward_cpu(top, propagate_down, bottom);
     if (!propagate_down[0]) return;
+    ScratchScope scratch;
     SyncedMemory& top_data = *top[0]->data();
     Build(HeldDesc(top_data, plain_));
     SyncedMemory& bottom_diff = *bottom[0]->diff();
     // Read the top diff before targeting the bottom diff: in place they are
     // one memory, and the read may need its values moved to scratch first.
     dnnl::memory diff_dst = diff_dst_.Read(*top[0]->diff());
-    dnnl::memory dst = Wrap(md_, static_cast<const float*>(top_data.raw_cpu_data()));
+    dnnl::memory dst = Wrap(md_, HeldData(top_data, md_, plain_));
     bwd_.execute(CpuStream(), {{DNNL_ARG_DST, dst},
                                {DNNL_ARG_DIFF_DST, diff_dst},
                                {DNNL_ARG_DIFF_SRC, diff_src_.Target(bottom_diff)}});
-    diff_src_.Finish(bottom_diff);
   }
 
  private:
@@ -70,13 +71,11 @@ class DnnlReLULayer : public ReLULayer {
     dnnl::eltwise_backward::desc bwd_desc(alg, md_, md_, slope_);
     bwd_ = dnnl::eltwise_backward(
         dnnl::eltwise_backward::primitive_desc(bwd_desc, CpuEngine(), fwd_pd));
-    dst_.Init(plain_, md_, kDstSlot);
-    diff_dst_.Init(plain_, md_, kDiffDstSlot);
-    diff_src_.Init(plain_, md_, kDstSlot);
+    dst_.Init(plain_, md_);
+    diff_dst_.Init(plain_, md_);
+    diff_src_.Init(plain_, md_);
     built_ = true;
   }
-
-  static constexpr int kDstSlot = 2, kDiffDstSlot = 3;
 
   float slope_ = 0.f;
   bool supported_ = false;

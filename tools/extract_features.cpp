@@ -66,6 +66,7 @@ int Extract(int argc, char** argv) {
   crema::Net net(model, crema::TEST);
   crema::CopyWeightsChecked(&net, weights);
   net.ShareActivationMemory(options.blob_names);  // the extracted blobs keep theirs
+  net.set_plain_after_pass(false);                 // ExtractFeatures converts them
   const crema::FeatureExtractionResult result = crema::ExtractFeatures(&net, options);
   LOG(INFO) << "Successfully extracted the features of " << result.examples << " examples.";
   return 0;

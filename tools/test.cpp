@@ -86,6 +86,7 @@ int Test() {
     net.CopyTrainedLayersFrom(file);
   }
   net.ShareActivationMemory();  // scoring reads only the net's outputs
+  net.set_plain_after_pass(false);
   LOG(INFO) << "Running for " << FLAGS_iterations << " iterations.";
   crema::ScoreOptions options;
   options.log_batches = true;

@@ -61,8 +61,9 @@ class Net {
   // blobs on in the engine's own layout. After each pass every blob and
   // parameter holds plain values again (the default), so anyone may read
   // any of them; a loop that reads only the outputs (training, timing)
-  // turns that off, and then only the outputs are converted. ToPlain()
-  // converts everything at once.
+  // turns that off, and then only the outputs and memory marked keep_plain
+  // (SyncedMemory::set_keep_plain: views someone holds) are converted.
+  // ToPlain() converts everything at once.
   void set_plain_after_pass(bool value) { plain_after_pass_ = value; }
   bool plain_after_pass() const { return plain_after_pass_; }
   void ToPlain();
@@ -204,6 +205,9 @@ class Net {
   std::vector<int> net_input_blob_indices_;
   std::vector<Blob*> net_output_blobs_;
   std::vector<int> net_output_blob_indices_;
+
+  // Converts the data of `blobs` that the policy above says to.
+  void DataToPlain(const std::vector<std::shared_ptr<Blob>>& blobs) const;
 
   bool share_activations_ = false;
   bool plain_after_pass_ = true;

@@ -20,8 +20,9 @@
 //  - Layer::Forward / Layer::Backward after a layer that runs on its own
 //    (outside a net), on its outputs, so a layer alone always hands back
 //    plain values;
-//  - Net, at the end of a pass (Net::set_plain_after_pass), and Blob::ToPlain
-//    for a caller that reads a blob the net did not convert;
+//  - Net, at the end of a pass (Net::set_plain_after_pass; memory marked
+//    keep_plain always), and Blob::ToPlain for a caller that reads a blob
+//    the net did not convert;
 //  - an engine's own code, when it meets a layout it cannot read.
 #ifndef CREMA_SYNCEDMEM_HPP_
 #define CREMA_SYNCEDMEM_HPP_
@@ -79,12 +80,20 @@ class SyncedMemory {
   const void* engine_data() const;
   // A buffer for values the caller writes next in `layout`; afterwards the
   // engine form is the only current one. Inside the plain buffer when the
-  // layout fits there and no second buffer was needed before.
+  // layout fits there, no second buffer was needed before and the plain
+  // values are not kept (keep_plain).
   void* mutable_engine_data(std::shared_ptr<const EngineLayout> layout);
   // Writes the engine form's values to the plain buffer (a no-op when plain
   // is current). A separate engine buffer stays current too (kBoth); one
   // inside the plain buffer is gone (kPlain).
   void ToPlain();
+  // Someone holds a pointer to the plain values (a numpy view, say) and
+  // reads them between passes: a net converts this memory after each pass
+  // even when it converts nothing else, and an engine keeps its form in a
+  // buffer beside the plain one, so both stay current (no conversion back
+  // and forth for weights an engine adopted).
+  void set_keep_plain(bool value) { keep_plain_ = value; }
+  bool keep_plain() const { return keep_plain_; }
   // Declares the values dead (a shared activation buffer whose next user
   // overwrites it, a bottom diff a layer overwrites): forgets the engine
   // form without converting it.
@@ -101,6 +110,7 @@ class SyncedMemory {
   size_t engine_alloc_ = 0;      // bytes of that own buffer (0 when none)
   std::shared_ptr<const EngineLayout> layout_;
   Holds holds_ = Holds::kNothing;
+  bool keep_plain_ = false;
 };
 
 }  // namespace crema

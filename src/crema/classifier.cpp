@@ -107,6 +107,7 @@ Classifier::Classifier(const ClassifierOptions& options) : options_(options) {
   }
   const Blob& output = *net_->blob_by_name(output_name_);
   net_->ShareActivationMemory({output_name_});  // only the scores are read
+  net_->set_plain_after_pass(false);             // and converted (below)
   num_classes_ = output.count() / output.shape(0);
   if (!options_.labels_file.empty()) {
     labels_ = ReadLabelsFile(options_.labels_file);
@@ -228,7 +229,8 @@ std::vector<std::vector<Prediction>> Classifier::Classify(const std::vector<cv::
     float* data = input_->mutable_cpu_data();
     for (int i = 0; i < n; ++i) Preprocess(images[start + i], data + input_->offset(i));
     net_->Forward();
-    const Blob& output = *net_->blob_by_name(output_name_);
+    Blob& output = *net_->blob_by_name(output_name_);
+    output.ToPlain();
     const int dim = output.count() / output.shape(0);
     if (output.shape(0) != n || dim != num_classes_) {
       Throw("The output '", output_name_, "' is ", output.shape_string(), " for a batch of ", n,

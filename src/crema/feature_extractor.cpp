@@ -77,6 +77,7 @@ FeatureExtractionResult ExtractFeatures(Net* net, const FeatureExtractionOptions
   for (int batch = 0; batch < options.num_mini_batches; ++batch) {
     net->Forward();
     for (size_t i = 0; i < n; ++i) {
+      blobs[i]->ToPlain();  // whatever the net's policy (Net::set_plain_after_pass)
       const Blob& blob = *blobs[i];
       const int num = blob.num_axes() == 0 ? 1 : blob.shape(0);
       const int dim = num == 0 ? 0 : blob.count() / num;

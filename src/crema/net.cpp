@@ -436,12 +436,17 @@ float Net::ForwardFromTo(int start, int end) {
     if (!forward_fused_[i]) loss += layers_[i]->Forward(bottom_vecs_[i], top_vecs_[i]);
     if (debug_info_) ForwardDebugInfo(i);
   }
-  if (plain_after_pass_) {
-    ToPlain();
-  } else {
-    for (Blob* output : net_output_blobs_) output->data()->ToPlain();
-  }
+  for (Blob* output : net_output_blobs_) output->data()->ToPlain();
+  DataToPlain(blobs_);
+  DataToPlain(params_);
   return loss;
+}
+
+void Net::DataToPlain(const std::vector<std::shared_ptr<Blob>>& blobs) const {
+  for (const auto& blob : blobs) {
+    SyncedMemory& data = *blob->data();
+    if (plain_after_pass_ || data.keep_plain()) data.ToPlain();
+  }
 }
 
 void Net::ToPlain() {
@@ -468,8 +473,9 @@ void Net::BackwardFromTo(int start, int end) {
     if (debug_info_) BackwardDebugInfo(i);
     if (after_backward_) after_backward_(i);
   }
-  if (plain_after_pass_) {
-    for (const auto& blob : blobs_) blob->diff()->ToPlain();
+  for (const auto& blob : blobs_) {
+    SyncedMemory& diff = *blob->diff();
+    if (plain_after_pass_ || diff.keep_plain()) diff.ToPlain();
   }
 }
 

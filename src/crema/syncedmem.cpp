@@ -63,7 +63,7 @@ void* SyncedMemory::mutable_engine_data(std::shared_ptr<const EngineLayout> layo
   CHECK(layout);
   AllocatePlain();
   const size_t bytes = layout->bytes();
-  if (engine_alloc_ == 0 && bytes <= size_) {
+  if (engine_alloc_ == 0 && bytes <= size_ && !keep_plain_) {
     engine_ptr_ = cpu_ptr_;
   } else if (engine_alloc_ < bytes) {
     if (engine_alloc_) FreeHost(engine_ptr_, engine_alloc_);

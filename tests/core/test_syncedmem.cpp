@@ -125,6 +125,24 @@ TEST(SyncedMemoryLayout, PaddedLayoutsLiveBesideThePlainBuffer) {
   EXPECT_EQ(static_cast<void*>(at), mem.mutable_engine_data(layout));
 }
 
+// Memory whose plain values someone keeps gets its engine form beside them,
+// so after ToPlain both are current and nothing converts back and forth.
+TEST(SyncedMemoryLayout, KeptPlainValuesLiveBesideTheEngineForm) {
+  int conversions = 0;
+  SyncedMemory mem(6 * sizeof(float));
+  mem.set_keep_plain(true);
+  const void* plain_at = mem.cpu_data();
+  auto layout = std::make_shared<ReversedLayout>(6, 0, &conversions);
+  void* at = mem.mutable_engine_data(layout);
+  EXPECT_NE(plain_at, at);
+  WriteReversed(at, 6);
+  mem.ToPlain();
+  EXPECT_EQ(SyncedMemory::Holds::kBoth, mem.holds());
+  EXPECT_EQ(at, mem.engine_data());
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(static_cast<float>(i), static_cast<const float*>(plain_at)[i]);
+  EXPECT_EQ(1, conversions);
+}
+
 TEST(SyncedMemoryLayout, BorrowedBufferStaysWhereItsOwnerPutIt) {
   int conversions = 0;
   float owned[4] = {1, 2, 3, 4};

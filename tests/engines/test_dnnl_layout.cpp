@@ -163,35 +163,53 @@ TEST(DnnlLayout, BlockedTensorsPassBetweenDnnlLayers) {
 
 // Pointers to plain values stay valid across passes, whatever layouts the
 // engine used inside them: a view taken before a pass reads the new values
-// after it, activations and weights the engine adopted alike.
+// after it, activations and weights the engine adopted alike. Three ways to
+// get there: the net converts everything after each pass (the default);
+// the caller converts (Net::ToPlain); or the caller marks the memory it
+// keeps views of (keep_plain) and the net converts just that.
+enum class Views { kNetConvertsAll, kCallerConverts, kMarked };
+
+int CountDifferent(const float* a, const Blob& ref, float tolerance) {
+  int bad = 0;
+  for (int i = 0; i < ref.count(); ++i) bad += !(std::fabs(a[i] - ref.cpu_data()[i]) <= tolerance);
+  return bad;
+}
+
 TEST(DnnlLayout, PlainPointersStayValidAcrossPasses) {
   if (!HasDnnl()) GTEST_SKIP() << "crema was built without oneDNN";
-  for (const bool keep_layouts : {false, true}) {
-    Pair nets(TEST, {{"force_backward: true", "force_backward: false"}}, keep_layouts);
-    const float* norm1 = nets.fast.blob_by_name("norm1")->cpu_data();
-    const float* conv3 = nets.fast.blob_by_name("conv3")->cpu_data();
-    const float* weights = Weights(nets.fast, "conv2").cpu_data();
+  for (Views views : {Views::kNetConvertsAll, Views::kCallerConverts, Views::kMarked}) {
+    Pair nets(TEST, {{"force_backward: true", "force_backward: false"}},
+              views != Views::kNetConvertsAll);
+    Blob& norm1 = *nets.fast.blob_by_name("norm1");
+    Blob& conv3 = *nets.fast.blob_by_name("conv3");
+    const Blob& weights = Weights(nets.fast, "conv2");
+    if (views == Views::kMarked) {
+      for (const Blob* b : std::vector<const Blob*>{&norm1, &conv3, &weights}) {
+        b->data()->set_keep_plain(true);
+      }
+    }
+    const float* norm1_at = norm1.cpu_data();
+    const float* conv3_at = conv3.cpu_data();
+    const float* weights_at = weights.cpu_data();
     for (int pass = 0; pass < 2; ++pass) {
       testing::FillGaussian(nets.ref.input_blobs()[0]);
       nets.fast.input_blobs()[0]->CopyFrom(*nets.ref.input_blobs()[0]);
       nets.fast.Forward();
       nets.ref.Forward();
-      if (keep_layouts) nets.fast.ToPlain();
-      const Blob& ref_norm1 = *nets.ref.blob_by_name("norm1");
-      int bad = 0;
-      for (int i = 0; i < ref_norm1.count(); ++i) {
-        bad += !(std::fabs(norm1[i] - ref_norm1.cpu_data()[i]) <= 1e-4f);
+      if (views == Views::kMarked) {
+        // Only the marked memory was converted; the adopted weights live
+        // beside their plain values instead of in their place.
+        EXPECT_EQ(SyncedMemory::Holds::kEngine, nets.fast.blob_by_name("pool1")->data()->holds());
+        EXPECT_EQ(SyncedMemory::Holds::kBoth, weights.data()->holds());
       }
-      const Blob& ref_conv3 = *nets.ref.blob_by_name("conv3");
-      for (int i = 0; i < ref_conv3.count(); ++i) {
-        bad += !(std::fabs(conv3[i] - ref_conv3.cpu_data()[i]) <= 1e-4f);
-      }
-      const Blob& ref_weights = Weights(nets.ref, "conv2");
-      for (int i = 0; i < ref_weights.count(); ++i) bad += weights[i] != ref_weights.cpu_data()[i];
-      EXPECT_EQ(0, bad) << "pass " << pass << (keep_layouts ? ", layouts kept" : "");
-      EXPECT_EQ(norm1, nets.fast.blob_by_name("norm1")->cpu_data());
-      EXPECT_EQ(conv3, nets.fast.blob_by_name("conv3")->cpu_data());
-      EXPECT_EQ(weights, Weights(nets.fast, "conv2").cpu_data());
+      if (views == Views::kCallerConverts) nets.fast.ToPlain();
+      const int bad = CountDifferent(norm1_at, *nets.ref.blob_by_name("norm1"), 1e-4f) +
+                      CountDifferent(conv3_at, *nets.ref.blob_by_name("conv3"), 1e-4f) +
+                      CountDifferent(weights_at, Weights(nets.ref, "conv2"), 0.f);
+      EXPECT_EQ(0, bad) << "pass " << pass << ", views " << static_cast<int>(views);
+      EXPECT_EQ(norm1_at, norm1.cpu_data());
+      EXPECT_EQ(conv3_at, conv3.cpu_data());
+      EXPECT_EQ(weights_at, weights.cpu_data());
     }
   }
 }

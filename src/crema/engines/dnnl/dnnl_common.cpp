@@ -215,12 +215,15 @@ void ReorderRowsInPlace(const dnnl::memory::desc& from, const dnnl::memory::desc
 }
 
 void DnnlLayout::ToPlainInPlace(void* buffer) const {
-  if (const int64_t rows = InPlaceRows(plain_, md_)) {
+  // Large weights go back a block of output channels at a time, through a
+  // small buffer; anything else through a pool copy of its own size.
+  const int64_t rows = InPlaceRows(plain_, md_);
+  if (rows > 0 && rows < md_.data.dims[0]) {
     ReorderRowsInPlace(md_, plain_, rows, buffer);
     return;
   }
   ScratchScope scope;
-  void* copy = ScratchPool::ThisThread().Take(bytes(), /*keep=*/false);
+  void* copy = ScratchPool::ThisThread().Take(bytes());
   std::memcpy(copy, buffer, bytes());
   ToPlain(copy, buffer);
 }
@@ -245,11 +248,15 @@ dnnl::memory Reader::Adopt(SyncedMemory& mem) {
   if (!layout_) layout_ = std::make_shared<DnnlLayout>(want_, plain_);
   // In place when the layout allows: no second copy of the weights, even
   // for a moment.
-  if (held == plain_ && AdoptInPlace(mem)) return Wrap(want_, HeldData(mem, want_, plain_));
+  if (held == plain_ && !mem.keep_plain() && AdoptInPlace(mem)) {
+    return Wrap(want_, HeldData(mem, want_, plain_));
+  }
   ScratchScope scope;  // converting is rare: keep no buffer for it
   dnnl::memory copy = Read(mem, /*keep_scratch=*/false);
   void* ptr = mem.mutable_engine_data(layout_);
   std::memcpy(ptr, copy.get_data_handle(), want_.get_size());
+  // Plain values someone keeps stay current beside the adopted ones.
+  if (mem.keep_plain()) mem.ToPlain();
   return dnnl::memory(want_, CpuEngine(), ptr);
 }
 

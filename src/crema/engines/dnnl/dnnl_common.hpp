@@ -138,8 +138,10 @@ class Reader {
   dnnl::memory Read(SyncedMemory& mem);
   // Like Read, but leaves the memory holding the wanted layout, so the next
   // call reads it as it is: for weights that stay put between passes
-  // (inference, frozen layers). They are converted back to plain at the end
-  // of a net's pass, or before a layer that reads plain weights.
+  // (inference, frozen layers). The layout takes the plain values' place
+  // (they are converted back at the end of a net's pass, or before a layer
+  // that reads plain weights), or, for memory marked keep_plain, lives
+  // beside them.
   dnnl::memory Adopt(SyncedMemory& mem);
 
  private:

@@ -38,20 +38,10 @@ const char kUsage[] =
     "Images are read as grayscale or colour to match the input's channels and\n"
     "resized (then center-cropped with --resize) to its height and width.";
 
-std::vector<std::string> Split(const std::string& text) {
-  std::vector<std::string> parts;
-  std::stringstream stream(text);
-  std::string part;
-  while (std::getline(stream, part, ',')) {
-    if (!part.empty()) parts.push_back(part);
-  }
-  return parts;
-}
-
 template <typename T>
 std::vector<T> ParseNumbers(const std::string& text, const char* flag) {
   std::vector<T> values;
-  for (const std::string& part : Split(text)) {
+  for (const std::string& part : crema::SplitCommas(text)) {
     std::istringstream in(part);
     T value;
     if (!(in >> value) || !in.eof()) {
@@ -70,7 +60,7 @@ int Classify(int argc, char** argv) {
   if (argc < 2) crema::Throw("Give at least one image to classify (see --help).");
   crema::ClassifierOptions options;
   options.model_file = FLAGS_model;
-  options.weights_files = Split(FLAGS_weights);
+  options.weights_files = crema::SplitCommas(FLAGS_weights);
   options.mean_file = FLAGS_mean;
   options.mean_values = ParseNumbers<float>(FLAGS_mean_value, "mean_value");
   options.labels_file = FLAGS_labels;

@@ -2,13 +2,13 @@
 //   convert_imageset [FLAGS] ROOTFOLDER/ LISTFILE DB_NAME   (Caffe's list mode)
 //   convert_imageset [FLAGS] IMAGE_FOLDER DB_NAME           (one subfolder per class)
 #include <gflags/gflags.h>
-#include <glog/logging.h>
 
 #include <cstdio>
-#include <iostream>
+#include <string>
 
 #include "crema/common.hpp"
 #include "crema/data/image_set.hpp"
+#include "crema/tool.hpp"
 
 DEFINE_bool(gray, false, "Store the images as 1-channel grayscale (else 3-channel BGR).");
 DEFINE_bool(shuffle, false, "Randomly shuffle the order of the images.");
@@ -22,26 +22,28 @@ DEFINE_string(encode_type, "",
               "The format to store ('png', 'jpg'; implies --encoded); empty keeps "
               "each file's own format.");
 
-int main(int argc, char** argv) {
-  FLAGS_logtostderr = 1;
-  google::InitGoogleLogging(argv[0]);
-  gflags::SetUsageMessage(
-      "Converts a set of images to an LMDB of Datums for the Data layer.\n"
-      "Usage:\n"
-      "    convert_imageset [FLAGS] ROOTFOLDER/ LISTFILE DB_NAME\n"
-      "        LISTFILE lines are 'relative/path label'; images are read from\n"
-      "        ROOTFOLDER/relative/path.\n"
-      "    convert_imageset [FLAGS] IMAGE_FOLDER DB_NAME\n"
-      "        Each subfolder of IMAGE_FOLDER is a class; labels 0, 1, ... follow\n"
-      "        the sorted class names, which are written one per line (line i =\n"
-      "        label i) to DB_NAME/labels.txt, inside the database folder.\n"
-      "Files that are not readable images are skipped with a warning naming them.");
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
-  if (argc != 3 && argc != 4) {
-    gflags::ShowUsageWithFlagsRestrict(argv[0], "tools/convert_imageset");
-    return 1;
-  }
+namespace {
 
+const char kUsage[] =
+    "Converts a set of images to an LMDB of Datums for the Data layer.\n"
+    "Usage:\n"
+    "    convert_imageset [FLAGS] ROOTFOLDER/ LISTFILE DB_NAME\n"
+    "        LISTFILE lines are 'relative/path label'; images are read from\n"
+    "        ROOTFOLDER/relative/path.\n"
+    "    convert_imageset [FLAGS] IMAGE_FOLDER DB_NAME\n"
+    "        Each subfolder of IMAGE_FOLDER is a class; labels 0, 1, ... follow\n"
+    "        the sorted class names, which are written one per line (line i =\n"
+    "        label i) to DB_NAME/labels.txt, inside the database folder.\n"
+    "Files that are not readable images are skipped with a warning naming them.\n"
+    "Flags:\n"
+    "    --gray                   1-channel grayscale (default: 3-channel BGR)\n"
+    "    --shuffle                shuffle the order of the images\n"
+    "    --resize_width=W --resize_height=H   resize every image to W x H\n"
+    "    --check_size             skip images whose size differs from the first's\n"
+    "    --encoded                store compressed bytes (--encode_type=png|jpg)\n"
+    "    --backend=lmdb           the database backend";
+
+crema::ConvertOptions OptionsFromFlags() {
   crema::ConvertOptions options;
   options.gray = FLAGS_gray;
   options.shuffle = FLAGS_shuffle;
@@ -58,31 +60,34 @@ int main(int argc, char** argv) {
                 p.seconds_left);
     std::fflush(stdout);
   };
+  return options;
+}
 
-  try {
-    crema::ConvertResult result;
-    std::string db_name;
-    if (argc == 4) {
-      db_name = argv[3];
-      result = crema::ConvertImageList(argv[1], argv[2], db_name, options);
-    } else {
-      db_name = argv[2];
-      result = crema::ConvertImageFolder(argv[1], db_name, options);
-    }
-    std::printf("Done: %zu images written to %s, %zu skipped.\n", result.written,
-                db_name.c_str(), result.skipped.size());
-    for (const auto& skipped : result.skipped) std::printf("  skipped %s\n", skipped.c_str());
-    if (!result.ignored.empty()) {
-      std::printf("%zu files outside the class subfolders ignored:\n", result.ignored.size());
-      for (const auto& name : result.ignored) std::printf("  ignored %s\n", name.c_str());
-    }
-    if (!result.labels_file.empty()) {
-      std::printf("%zu classes; labels written to %s\n", result.class_names.size(),
-                  result.labels_file.c_str());
-    }
-  } catch (const crema::Error& e) {
-    std::cerr << "convert_imageset: " << e.what() << std::endl;
-    return 1;
+void PrintResult(const crema::ConvertResult& result, const std::string& db_name) {
+  std::printf("Done: %zu images written to %s, %zu skipped.\n", result.written,
+              db_name.c_str(), result.skipped.size());
+  for (const auto& skipped : result.skipped) std::printf("  skipped %s\n", skipped.c_str());
+  if (!result.ignored.empty()) {
+    std::printf("%zu files outside the class subfolders ignored:\n", result.ignored.size());
+    for (const auto& name : result.ignored) std::printf("  ignored %s\n", name.c_str());
+  }
+  if (!result.labels_file.empty()) {
+    std::printf("%zu classes; labels written to %s\n", result.class_names.size(),
+                result.labels_file.c_str());
+  }
+}
+
+int Convert(int argc, char** argv) {
+  crema::ExpectArgs(argc, 2, 3);
+  const crema::ConvertOptions options = OptionsFromFlags();
+  if (argc == 4) {
+    PrintResult(crema::ConvertImageList(argv[1], argv[2], argv[3], options), argv[3]);
+  } else {
+    PrintResult(crema::ConvertImageFolder(argv[1], argv[2], options), argv[2]);
   }
   return 0;
 }
+
+}  // namespace
+
+int main(int argc, char** argv) { return crema::RunTool(argc, argv, kUsage, Convert); }

@@ -27,16 +27,6 @@ const char kUsage[] =
     "      blob's C/H/W) under keys \"%010d\" of the example index, as Caffe writes.\n"
     "npy:  DB_i.npy holds an N x C x H x W float32 array (numpy.load reads it).";
 
-std::vector<std::string> Split(const std::string& text) {
-  std::vector<std::string> parts;
-  std::stringstream stream(text);
-  std::string part;
-  while (std::getline(stream, part, ',')) {
-    if (!part.empty()) parts.push_back(part);
-  }
-  return parts;
-}
-
 int Extract(int argc, char** argv) {
   if (argc < 7 || argc > 9) {
     crema::Throw("Expected 6 or 7 arguments, got ", argc - 1, ".\n", kUsage);
@@ -51,8 +41,8 @@ int Extract(int argc, char** argv) {
   const std::string weights = argv[1];
   const std::string model = argv[2];
   crema::FeatureExtractionOptions options;
-  options.blob_names = Split(argv[3]);
-  options.outputs = Split(argv[4]);
+  options.blob_names = crema::SplitCommas(argv[3]);
+  options.outputs = crema::SplitCommas(argv[4]);
   const std::string batches = argv[5];
   try {
     size_t used = 0;

@@ -3,16 +3,13 @@
 #include <gflags/gflags.h>
 #include <glog/logging.h>
 
-#include <cstring>
-#include <iostream>
-#include <sstream>
 #include <string>
-#include <vector>
 
 #include "crema/common.hpp"
 #include "crema/io/proto_io.hpp"
 #include "crema/net.hpp"
 #include "crema/net_score.hpp"
+#include "crema/tool.hpp"
 
 DEFINE_string(model, "", "The net prototxt (required).");
 DEFINE_string(weights, "", "Comma-separated .caffemodel files with the trained weights (required).");
@@ -39,27 +36,8 @@ const char kUsage[] =
     "  --level=N              level of the net\n"
     "  --gpu=IDS              not supported by this build (CPU only)\n";
 
-std::vector<std::string> SplitCommas(const std::string& text) {
-  std::vector<std::string> parts;
-  std::stringstream stream(text);
-  std::string part;
-  while (std::getline(stream, part, ',')) {
-    if (!part.empty()) parts.push_back(part);
-  }
-  return parts;
-}
-
-bool WantsHelp(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-help") ||
-        !std::strcmp(argv[i], "-h")) {
-      return true;
-    }
-  }
-  return false;
-}
-
-int Test() {
+int Test(int argc, char** argv) {
+  crema::ExpectArgs(argc, 0, 0);
   if (FLAGS_model.empty()) crema::Throw("Give the net to score with --model=FILE.");
   if (FLAGS_weights.empty()) {
     crema::Throw("Give the trained weights with --weights=FILE.caffemodel.");
@@ -81,8 +59,8 @@ int Test() {
   if (!crema::FileExists(FLAGS_model)) {
     crema::Throw("The model file '", FLAGS_model, "' does not exist.");
   }
-  crema::Net net(FLAGS_model, phase, FLAGS_level, SplitCommas(FLAGS_stage));
-  for (const std::string& file : SplitCommas(FLAGS_weights)) {
+  crema::Net net(FLAGS_model, phase, FLAGS_level, crema::SplitCommas(FLAGS_stage));
+  for (const std::string& file : crema::SplitCommas(FLAGS_weights)) {
     net.CopyTrainedLayersFrom(file);
   }
   net.ShareActivationMemory();  // scoring reads only the net's outputs
@@ -101,27 +79,4 @@ int Test() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  if (WantsHelp(argc, argv)) {
-    std::cout << kUsage;
-    return 0;
-  }
-  FLAGS_logtostderr = 1;
-  gflags::SetUsageMessage(kUsage);
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
-  if (!FLAGS_log_dir.empty()) {
-    FLAGS_logtostderr = 0;
-    FLAGS_alsologtostderr = 1;
-  }
-  google::InitGoogleLogging(argv[0]);
-  if (argc > 1) {
-    std::cerr << "Unexpected argument '" << argv[1] << "'; see test --help.\n";
-    return 1;
-  }
-  try {
-    return Test();
-  } catch (const crema::Error& e) {
-    std::cerr << e.what() << std::endl;
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return crema::RunTool(argc, argv, kUsage, Test); }

@@ -9,13 +9,13 @@
 #include <chrono>
 #include <cstdio>
 #include <iomanip>
-#include <iostream>
-#include <set>
-#include <sstream>
+#include <string>
+#include <vector>
 
 #include "crema/io/upgrade_proto.hpp"
 #include "crema/layer_registry.hpp"
 #include "crema/net.hpp"
+#include "crema/net_flops.hpp"
 #include "crema/tool.hpp"
 
 DEFINE_string(model, "", "The net definition (.prototxt) to time.");
@@ -25,8 +25,8 @@ DEFINE_string(stage, "", "Comma-separated stages for the net state.");
 DEFINE_int32(level, 0, "Net state level.");
 DEFINE_bool(forward_only, false, "Time forward passes only.");
 DEFINE_string(engine, "",
-              "Run every layer that has it on this engine (CAFFE, DNNL); "
-              "layers without it keep the default.");
+              "Run every layer whose type has this engine (CAFFE, DNNL) on it, "
+              "unless its parameters name an engine; other layers keep the default.");
 DEFINE_int32(batch, 0, "Override the batch size of the net's Input layers.");
 
 namespace {
@@ -47,79 +47,11 @@ std::string Grouped(int64_t n) {
   return out;
 }
 
-std::vector<std::string> Split(const std::string& s) {
-  std::vector<std::string> parts;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    if (!item.empty()) parts.push_back(item);
-  }
-  return parts;
-}
-
-// The LayerParameter field whose `engine` picks a layer type's engine.
-const char* EngineParamField(const std::string& type) {
-  if (type == "Convolution" || type == "Deconvolution") return "convolution_param";
-  if (type == "Pooling") return "pooling_param";
-  if (type == "ReLU") return "relu_param";
-  if (type == "LRN") return "lrn_param";
-  if (type == "BatchNorm") return "batch_norm_param";
-  if (type == "InnerProduct") return "inner_product_param";
-  if (type == "Sigmoid") return "sigmoid_param";
-  if (type == "TanH") return "tanh_param";
-  if (type == "Softmax" || type == "SoftmaxWithLoss") return "softmax_param";
-  return nullptr;
-}
-
-void ForceEngine(const std::string& engine, crema::NetParameter* param) {
-  using google::protobuf::FieldDescriptor;
-  for (auto& layer : *param->mutable_layer()) {
-    const char* field_name = EngineParamField(layer.type());
-    const auto engines = crema::LayerRegistry::Engines(layer.type());
-    if (!field_name ||
-        std::find(engines.begin(), engines.end(), engine) == engines.end()) {
-      continue;
-    }
-    const FieldDescriptor* field = layer.GetDescriptor()->FindFieldByName(field_name);
-    google::protobuf::Message* sub = layer.GetReflection()->MutableMessage(&layer, field);
-    const FieldDescriptor* engine_field = sub->GetDescriptor()->FindFieldByName("engine");
-    const auto* value = engine_field->enum_type()->FindValueByName(engine);
-    if (value) sub->GetReflection()->SetEnum(sub, engine_field, value);
-  }
-}
-
-// A net with no loss gets loss_weight 1 on its output blobs (tops that no
-// later layer reads), so that backward runs from them to every parameter.
-crema::NetParameter OutputsAsLoss(crema::NetParameter param) {
-  auto ends_with = [](const std::string& s, const std::string& end) {
-    return s.size() >= end.size() && s.compare(s.size() - end.size(), end.size(), end) == 0;
-  };
-  for (const auto& layer : param.layer()) {
-    if (ends_with(layer.type(), "Loss")) return param;
-    for (float w : layer.loss_weight()) if (w != 0.f) return param;
-  }
-  std::set<std::string> read_later;
-  for (int i = param.layer_size() - 1; i >= 0; --i) {
-    crema::LayerParameter* layer = param.mutable_layer(i);
-    bool any_output = false;
-    std::vector<float> weights;
-    for (const auto& top : layer->top()) {
-      const bool output = !read_later.count(top);
-      weights.push_back(output ? 1.f : 0.f);
-      any_output |= output;
-      read_later.insert(top);  // an earlier layer writing it is not the output
-    }
-    if (layer->type() != "Input" && any_output) {
-      for (float w : weights) layer->add_loss_weight(w);
-    }
-    for (const auto& bottom : layer->bottom()) read_later.insert(bottom);
-  }
-  return param;
-}
-
-int Time(int argc, char** argv) {
+// The net --model describes, in --phase, --level and --stage, with --batch.
+crema::NetParameter LoadNet() {
   if (FLAGS_model.empty()) crema::Throw("--model is required (a net .prototxt).");
   if (FLAGS_iterations < 1) crema::Throw("--iterations must be at least 1.");
+  if (FLAGS_batch < 0) crema::Throw("--batch must be positive.");
   crema::Phase phase;
   if (!crema::Phase_Parse(FLAGS_phase, &phase)) {
     crema::Throw("--phase must be TRAIN or TEST, not '", FLAGS_phase, "'.");
@@ -128,163 +60,158 @@ int Time(int argc, char** argv) {
   crema::ReadNetParamsFromTextFile(FLAGS_model, &param);
   param.mutable_state()->set_phase(phase);
   param.mutable_state()->set_level(FLAGS_level);
-  for (const auto& stage : Split(FLAGS_stage)) param.mutable_state()->add_stage(stage);
-  if (!FLAGS_engine.empty()) {
-    if (FLAGS_engine != "CAFFE" && FLAGS_engine != "DNNL") {
-      crema::Throw("--engine must be CAFFE or DNNL, not '", FLAGS_engine, "'.");
-    }
-    ForceEngine(FLAGS_engine, &param);
+  for (const auto& stage : crema::SplitCommas(FLAGS_stage)) {
+    param.mutable_state()->add_stage(stage);
   }
-  if (FLAGS_batch < 0) crema::Throw("--batch must be positive.");
-  if (FLAGS_batch > 0) {
-    for (auto& layer : *param.mutable_layer()) {
-      if (layer.type() != "Input") continue;
-      for (auto& shape : *layer.mutable_input_param()->mutable_shape()) {
-        if (shape.dim_size() > 0) shape.set_dim(0, FLAGS_batch);
-      }
-    }
-  }
+  if (FLAGS_batch > 0) crema::SetInputBatch(FLAGS_batch, &param);
   // Time backward even for deploy nets, which have no loss: their outputs
   // become the loss, as in a training step. The net's inputs get no
   // gradient, as data layers' tops get none in training.
-  if (!FLAGS_forward_only) param = OutputsAsLoss(crema::Net::FilterNet(param));
-  crema::Net net(param);
-  net.set_plain_after_pass(false);  // timed passes read nothing but the outputs
-  // Forward-only timing is inference: dead activations share buffers.
-  if (FLAGS_forward_only) net.ShareActivationMemory();
+  if (!FLAGS_forward_only) param = crema::OutputsAsLoss(crema::Net::FilterNet(param));
+  return param;
+}
 
-  // Learnable: what the solver updates (lr_mult != 0). BatchNorm's running
-  // statistics and other fixed blobs are counted separately.
-  int64_t learnable = 0, fixed = 0;
-  for (size_t i = 0; i < net.learnable_params().size(); ++i) {
-    const int64_t n = net.learnable_params()[i]->count();
-    (net.params_lr()[i] != 0.f ? learnable : fixed) += n;
-  }
-  int batch = 1;
-  for (const auto& blob : net.blobs()) {
-    if (blob->num_axes() > 0) { batch = blob->shape(0); break; }
-  }
+// Milliseconds spent in each layer and in each pass, summed over iterations.
+struct Timings {
+  std::vector<double> forward_ms, backward_ms;
+  double forward_total = 0, backward_total = 0, total_ms = 0;
+  std::vector<double> iteration_ms;
 
-  // Multiply-adds of convolutions and inner products, counted as 2 FLOPs:
-  // weights x output positions x images.
-  std::vector<double> layer_flops(net.num_layers(), 0.0);
-  for (int i = 0; i < net.num_layers(); ++i) {
-    const auto& layer = net.layers()[i];
-    const std::string type = layer->type();
-    if (layer->blobs().empty() || net.top_vecs()[i].empty()) continue;
-    const crema::Blob* weights = layer->blobs()[0].get();
-    const crema::Blob* top = net.top_vecs()[i][0];
-    if (type == "Convolution") {
-      layer_flops[i] = 2.0 * weights->count() * top->count(2) * top->shape(0);
-    } else if (type == "Deconvolution") {
-      const crema::Blob* bottom = net.bottom_vecs()[i][0];
-      layer_flops[i] = 2.0 * weights->count() * bottom->count(2) * bottom->shape(0);
-    } else if (type == "InnerProduct") {
-      layer_flops[i] = 2.0 * weights->count() * (top->count() / weights->shape(0));
-    }
+  double Median() const {
+    std::vector<double> sorted = iteration_ms;
+    std::sort(sorted.begin(), sorted.end());
+    const size_t mid = sorted.size() / 2;
+    return sorted.size() % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
   }
+};
 
+// One forward (and backward) pass, timed layer by layer, into t.
+void TimeIteration(crema::Net* net, Timings* t) {
+  const int n = net->num_layers();
+  auto start = Clock::now();
+  for (int i = 0; i < n; ++i) {
+    const auto layer_start = Clock::now();
+    net->ForwardFromTo(i, i);
+    t->forward_ms[i] += MsSince(layer_start);
+  }
+  t->forward_total += MsSince(start);
+  if (FLAGS_forward_only) return;
+  start = Clock::now();
+  for (int i = n - 1; i >= 0; --i) {
+    const auto layer_start = Clock::now();
+    net->BackwardFromTo(i, i);
+    t->backward_ms[i] += MsSince(layer_start);
+  }
+  t->backward_total += MsSince(start);
+}
+
+Timings TimeNet(crema::Net* net) {
   LOG(INFO) << "Performing Forward";
   float initial_loss;
-  net.Forward(&initial_loss);
+  net->Forward(&initial_loss);
   LOG(INFO) << "Initial loss: " << initial_loss;
   if (!FLAGS_forward_only) {
     LOG(INFO) << "Performing Backward";
-    net.Backward();
+    net->Backward();
   }
-
-  const int n = net.num_layers();
-  std::vector<double> forward_ms(n, 0.0), backward_ms(n, 0.0);
-  double forward_total = 0, backward_total = 0;
-  std::vector<double> iteration_ms;
+  Timings t;
+  t.forward_ms.assign(net->num_layers(), 0.0);
+  t.backward_ms.assign(net->num_layers(), 0.0);
   const auto total_start = Clock::now();
   LOG(INFO) << "*** Benchmark begins ***";
   LOG(INFO) << "Testing for " << FLAGS_iterations << " iterations.";
   for (int it = 1; it <= FLAGS_iterations; ++it) {
     const auto iter_start = Clock::now();
-    auto start = Clock::now();
-    for (int i = 0; i < n; ++i) {
-      const auto t = Clock::now();
-      net.ForwardFromTo(i, i);
-      forward_ms[i] += MsSince(t);
-    }
-    forward_total += MsSince(start);
-    if (!FLAGS_forward_only) {
-      start = Clock::now();
-      for (int i = n - 1; i >= 0; --i) {
-        const auto t = Clock::now();
-        net.BackwardFromTo(i, i);
-        backward_ms[i] += MsSince(t);
-      }
-      backward_total += MsSince(start);
-    }
-    iteration_ms.push_back(MsSince(iter_start));
-    LOG(INFO) << "Iteration: " << it << " forward-backward time: "
-              << MsSince(iter_start) << " ms.";
+    TimeIteration(net, &t);
+    t.iteration_ms.push_back(MsSince(iter_start));
+    LOG(INFO) << "Iteration: " << it << " forward-backward time: " << t.iteration_ms.back()
+              << " ms.";
   }
-  const double total_ms = MsSince(total_start);
+  t.total_ms = MsSince(total_start);
+  return t;
+}
+
+// The per-layer and total averages, in the log lines Caffe's `time` writes.
+void LogAverages(const crema::Net& net, const Timings& t) {
   const double iters = FLAGS_iterations;
   LOG(INFO) << "Average time per layer: ";
-  for (int i = 0; i < n; ++i) {
+  for (int i = 0; i < net.num_layers(); ++i) {
     LOG(INFO) << std::setfill(' ') << std::setw(10) << net.layer_names()[i]
-              << "\tforward: " << forward_ms[i] / iters << " ms.";
+              << "\tforward: " << t.forward_ms[i] / iters << " ms.";
     if (!FLAGS_forward_only) {
       LOG(INFO) << std::setfill(' ') << std::setw(10) << net.layer_names()[i]
-                << "\tbackward: " << backward_ms[i] / iters << " ms.";
+                << "\tbackward: " << t.backward_ms[i] / iters << " ms.";
     }
   }
-  const double per_iter = (forward_total + backward_total) / iters;
-  LOG(INFO) << "Average Forward pass: " << forward_total / iters << " ms.";
-  LOG(INFO) << "Average Backward pass: " << backward_total / iters << " ms.";
-  LOG(INFO) << "Average Forward-Backward: " << per_iter << " ms.";
-  LOG(INFO) << "Total Time: " << total_ms << " ms.";
+  LOG(INFO) << "Average Forward pass: " << t.forward_total / iters << " ms.";
+  LOG(INFO) << "Average Backward pass: " << t.backward_total / iters << " ms.";
+  LOG(INFO) << "Average Forward-Backward: "
+            << (t.forward_total + t.backward_total) / iters << " ms.";
+  LOG(INFO) << "Total Time: " << t.total_ms << " ms.";
   LOG(INFO) << "*** Benchmark ends ***";
+}
 
+// The batch: the first dimension of the net's first blob with any.
+int Batch(const crema::Net& net) {
+  for (const auto& blob : net.blobs()) {
+    if (blob->num_axes() > 0) return blob->shape(0);
+  }
+  return 1;
+}
+
+// Learnable parameters (what the solver updates: lr_mult != 0) and fixed
+// ones (BatchNorm's running statistics and other lr_mult 0 blobs).
+void PrintParameters(const crema::Net& net) {
+  int64_t learnable = 0, fixed = 0;
+  for (size_t i = 0; i < net.learnable_params().size(); ++i) {
+    const int64_t n = net.learnable_params()[i]->count();
+    (net.params_lr()[i] != 0.f ? learnable : fixed) += n;
+  }
   std::printf("Net: %s (%s), %d layers, batch %d\n", net.name().c_str(),
-              FLAGS_phase.c_str(), n, batch);
+              FLAGS_phase.c_str(), net.num_layers(), Batch(net));
   std::printf("Learnable parameters: %s (%lld)\n", Grouped(learnable).c_str(),
               static_cast<long long>(learnable));
   if (fixed > 0) {
     std::printf("Fixed parameter values (lr_mult 0, e.g. BatchNorm statistics): %s\n",
                 Grouped(fixed).c_str());
   }
+}
+
+// Time per iteration, throughput, and the arithmetic rate overall and of
+// the convolutions alone.
+void PrintSpeed(const crema::Net& net, const Timings& t) {
+  const double iters = FLAGS_iterations;
+  const double per_iter = (t.forward_total + t.backward_total) / iters;
   std::printf("Average forward: %.3f ms, backward: %.3f ms, total: %.3f ms per iteration\n",
-              forward_total / iters, backward_total / iters, per_iter);
-  std::printf("Throughput: %.1f images/s\n", per_iter > 0 ? batch * 1000.0 / per_iter : 0.0);
-  std::sort(iteration_ms.begin(), iteration_ms.end());
-  const size_t mid = iteration_ms.size() / 2;
-  const double median = iteration_ms.size() % 2
-                            ? iteration_ms[mid]
-                            : (iteration_ms[mid - 1] + iteration_ms[mid]) / 2;
-  // Backward costs one more pass per gradient it computes: the weights'
-  // and, unless the bottom is a net input, the bottom's.
-  auto passes = [&](int i) {
-    if (FLAGS_forward_only || !net.layer_need_backward()[i]) return 1;
-    return 1 + (net.layers()[i]->param_propagate_down(0) ? 1 : 0) +
-           (!net.bottom_need_backward()[i].empty() && net.bottom_need_backward()[i][0] ? 1 : 0);
-  };
-  double flops = 0;
-  for (int i = 0; i < n; ++i) flops += layer_flops[i] * passes(i);
+              t.forward_total / iters, t.backward_total / iters, per_iter);
+  std::printf("Throughput: %.1f images/s\n", per_iter > 0 ? Batch(net) * 1000.0 / per_iter : 0.0);
+  const double median = t.Median();
+  const double flops = crema::IterationFlops(net, FLAGS_forward_only);
   std::printf("Median iteration: %.3f ms\n", median);
   std::printf("Compute: %.3f GFLOP per iteration, %.1f GFLOP/s at the median\n",
               flops / 1e9, median > 0 ? flops / 1e6 / median : 0.0);
-  // The convolutions alone: their share of the time and their speed.
+  const std::vector<double> layer_flops = crema::LayerForwardFlops(net);
   double conv_ms = 0, conv_flops = 0;
-  for (int i = 0; i < n; ++i) {
+  for (int i = 0; i < net.num_layers(); ++i) {
     if (std::string(net.layers()[i]->type()) != "Convolution") continue;
-    conv_ms += (forward_ms[i] + backward_ms[i]) / iters;
-    conv_flops += layer_flops[i] * passes(i);
+    conv_ms += (t.forward_ms[i] + t.backward_ms[i]) / iters;
+    conv_flops += layer_flops[i] * crema::LayerPasses(net, i, FLAGS_forward_only);
   }
   if (conv_ms > 0) {
     std::printf("Convolution layers: %.3f ms per iteration, %.1f GFLOP/s\n", conv_ms,
                 conv_flops / 1e6 / conv_ms);
   }
+}
+
+void PrintMemory(const crema::Net& net) {
   size_t largest = 0;
   for (const auto& blob : net.blobs()) {
     largest = std::max(largest, static_cast<size_t>(blob->count()) * sizeof(float));
   }
   size_t weight_bytes = 0;
-  for (const crema::Blob* blob : net.learnable_params()) weight_bytes += blob->count() * sizeof(float);
+  for (const crema::Blob* blob : net.learnable_params()) {
+    weight_bytes += blob->count() * sizeof(float);
+  }
   std::printf("Weights: %.1f MB; activations: %.1f MB in buffers (largest blob %.1f MB)%s\n",
               weight_bytes / 1048576.0, net.ActivationBytes() / 1048576.0,
               largest / 1048576.0,
@@ -292,6 +219,30 @@ int Time(int argc, char** argv) {
   struct rusage usage;
   getrusage(RUSAGE_SELF, &usage);
   std::printf("Peak resident memory: %.1f MB\n", usage.ru_maxrss / 1024.0);
+}
+
+// Layers built while it lives run on --engine where their type has it.
+crema::ScopedEngineOverride EngineFromFlag() {
+  try {
+    return crema::ScopedEngineOverride(FLAGS_engine);
+  } catch (const crema::Error& e) {
+    crema::Throw("--engine: ", e.what());
+  }
+}
+
+int Time(int argc, char** argv) {
+  crema::ExpectArgs(argc, 0, 0);
+  const crema::NetParameter param = LoadNet();
+  const crema::ScopedEngineOverride engine = EngineFromFlag();
+  crema::Net net(param);
+  net.set_plain_after_pass(false);  // timed passes read nothing but the outputs
+  // Forward-only timing is inference: dead activations share buffers.
+  if (FLAGS_forward_only) net.ShareActivationMemory();
+  const Timings timings = TimeNet(&net);
+  LogAverages(net, timings);
+  PrintParameters(net);
+  PrintSpeed(net, timings);
+  PrintMemory(net);
   return 0;
 }
 
@@ -301,6 +252,6 @@ int main(int argc, char** argv) {
   return crema::RunTool(argc, argv,
                         "Times a net's forward and backward passes.\n"
                         "Usage: time --model=NET.prototxt [--iterations=50] [--phase=TRAIN]\n"
-                        "            [--engine=CAFFE|DNNL] [--batch=N]",
+                        "            [--engine=CAFFE|DNNL] [--batch=N] [--forward_only]",
                         Time);
 }

@@ -4,17 +4,15 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <cstring>
-#include <memory>
 #include <iostream>
-#include <sstream>
+#include <memory>
 #include <string>
-#include <vector>
 
 #include "crema/common.hpp"
 #include "crema/gradient_sync.hpp"
 #include "crema/signal_handler.hpp"
 #include "crema/solver.hpp"
+#include "crema/tool.hpp"
 
 DEFINE_string(solver, "", "The solver prototxt (required).");
 DEFINE_string(weights, "",
@@ -69,30 +67,32 @@ const char kUsage[] =
     "\n"
     "Logging goes to stderr (glog); --log_dir=DIR writes log files as well.\n";
 
-std::vector<std::string> SplitCommas(const std::string& text) {
-  std::vector<std::string> parts;
-  std::stringstream stream(text);
-  std::string part;
-  while (std::getline(stream, part, ',')) {
-    if (!part.empty()) parts.push_back(part);
-  }
-  return parts;
-}
-
-bool WantsHelp(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-help") ||
-        !std::strcmp(argv[i], "-h")) {
-      return true;
-    }
-  }
-  return false;
-}
-
 // This process's part in a data-parallel job (null when training alone).
 std::shared_ptr<crema::GradientSync> g_sync;
 
-int Train() {
+// The --solver file with the train net's state, --iterations and the
+// weights to start from as the flags give them.
+crema::SolverParameter SolverFromFlags() {
+  crema::SolverParameter param = crema::LoadSolverParameter(FLAGS_solver);
+  param.mutable_train_state()->set_level(FLAGS_level);
+  for (const std::string& stage : crema::SplitCommas(FLAGS_stage)) {
+    param.mutable_train_state()->add_stage(stage);
+  }
+  if (FLAGS_iterations >= 0) param.set_max_iter(FLAGS_iterations);
+  if (!FLAGS_weights.empty()) {
+    param.clear_weights();
+    param.add_weights(FLAGS_weights);
+  } else if (!FLAGS_snapshot.empty()) {
+    // A resumed run takes its weights from the snapshot, not the solver file.
+    param.clear_weights();
+  }
+  if (param.has_solver_mode() && param.solver_mode() == crema::SolverParameter::GPU) {
+    LOG(INFO) << "The solver asks for GPU mode; this build trains on the CPU.";
+  }
+  return param;
+}
+
+int RunTraining() {
   if (FLAGS_solver.empty()) {
     crema::Throw("Give the solver prototxt with --solver=FILE (see --help).");
   }
@@ -115,22 +115,7 @@ int Train() {
   // Only the root logs; the others keep warnings and errors.
   if (g_sync && !g_sync->is_root()) FLAGS_minloglevel = std::max(FLAGS_minloglevel, 1);
 
-  crema::SolverParameter param = crema::LoadSolverParameter(FLAGS_solver);
-  param.mutable_train_state()->set_level(FLAGS_level);
-  for (const std::string& stage : SplitCommas(FLAGS_stage)) {
-    param.mutable_train_state()->add_stage(stage);
-  }
-  if (FLAGS_iterations >= 0) param.set_max_iter(FLAGS_iterations);
-  if (!FLAGS_weights.empty()) {
-    param.clear_weights();
-    param.add_weights(FLAGS_weights);
-  } else if (!FLAGS_snapshot.empty()) {
-    // A resumed run takes its weights from the snapshot, not the solver file.
-    param.clear_weights();
-  }
-  if (param.has_solver_mode() && param.solver_mode() == crema::SolverParameter::GPU) {
-    LOG(INFO) << "The solver asks for GPU mode; this build trains on the CPU.";
-  }
+  const crema::SolverParameter param = SolverFromFlags();
 
   crema::SignalHandler signal_handler(sigint_effect, sighup_effect);
   std::unique_ptr<crema::Solver> solver = crema::CreateSolver(param);
@@ -144,37 +129,22 @@ int Train() {
   return 0;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  if (WantsHelp(argc, argv)) {
-    std::cout << kUsage;
-    return 0;
-  }
-  FLAGS_logtostderr = 1;
-  gflags::SetUsageMessage(kUsage);
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
-  if (!FLAGS_log_dir.empty()) {
-    FLAGS_logtostderr = 0;
-    FLAGS_alsologtostderr = 1;
-  }
-  google::InitGoogleLogging(argv[0]);
-  if (argc > 1) {
-    std::cerr << "Unexpected argument '" << argv[1] << "'; see train --help.\n";
-    return 1;
-  }
+// Under mpirun, a rank that fails tells the others, so that they stop too
+// instead of waiting for it.
+int Train(int argc, char** argv) {
+  crema::ExpectArgs(argc, 0, 0);
   try {
-    return Train();
+    return RunTraining();
   } catch (const crema::Error& e) {
-    if (!g_sync) {
-      std::cerr << e.what() << std::endl;
-      return 1;
-    }
+    if (!g_sync) throw;
     std::cerr << "rank " << g_sync->rank() << ": error: " << e.what() << std::endl;
-    // The other ranks stop too instead of waiting for this one.
     g_sync->NotifyFailure(e.what());
     std::cerr.flush();
     // Leave without MPI_Finalize, which would wait for the others.
     std::_Exit(1);
   }
 }
+
+}  // namespace
+
+int main(int argc, char** argv) { return crema::RunTool(argc, argv, kUsage, Train); }

@@ -51,6 +51,10 @@ class Layer {
   virtual const char* type() const { return ""; }
   const std::string& name() const { return layer_param_.name(); }
   Phase phase() const { return phase_; }
+  // The engine that runs this layer: the one the registry built it for, or
+  // the reference ("CAFFE") while a fast engine hands its current shapes to
+  // the reference implementation.
+  std::string engine() const;
 
   // Blob-count contracts; -1 means "no constraint".
   virtual int ExactNumBottomBlobs() const { return -1; }
@@ -109,6 +113,9 @@ class Layer {
   [[noreturn]] void Fail(const Args&... args) const {
     Throw(Describe(), ": ", args...);
   }
+  // A fast engine tells, from Reshape, whether it hands the current shapes
+  // to the reference implementation, and why; the first time is logged.
+  void ReportFallback(bool falls_back, const char* reason);
 
   LayerParameter layer_param_;
   Phase phase_;
@@ -118,6 +125,8 @@ class Layer {
   bool backward_needed_ = true;
 
  private:
+  friend class LayerRegistry;  // names engine_
+
   void CheckBlobCounts(const std::vector<Blob*>& bottom,
                        const std::vector<Blob*>& top) const;
   void SetLossWeights(const std::vector<Blob*>& top);
@@ -128,6 +137,10 @@ class Layer {
   void FinishPass(const std::vector<Blob*>& outputs, bool diffs);
 
   bool keep_engine_layouts_ = false;
+
+  std::string engine_;
+  bool falls_back_ = false;
+  bool fallback_logged_ = false;
 };
 
 // Loss layers: one loss top by default weighted 1; labels get no gradient.

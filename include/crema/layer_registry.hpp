@@ -1,7 +1,8 @@
 // The layer registry maps a layer type ("Convolution") and an engine
 // ("CAFFE", the reference; fast engines add their own) to a factory.
-// A layer's parameter may name an engine explicitly; otherwise the
-// registered engine with the highest priority is used.
+// A layer's parameter may name an engine explicitly (the `engine` field of
+// its *_param message); otherwise the engine override is used where the
+// type has it, else the registered engine with the highest priority.
 #ifndef CREMA_LAYER_REGISTRY_HPP_
 #define CREMA_LAYER_REGISTRY_HPP_
 
@@ -29,8 +30,34 @@ class LayerRegistry {
   static bool Has(const std::string& type);
   static std::vector<std::string> Types();
   static std::vector<std::string> Engines(const std::string& type);
-  // The engine named in param ("" for the default choice).
+  // Every engine registered for at least one type.
+  static std::vector<std::string> AllEngines();
+  // The engine named in param ("" for the default choice): the `engine`
+  // field of any of its *_param messages, found by reflection; its enum
+  // value's name is the engine's name, DEFAULT (0) names none. Two
+  // messages naming different engines are an error.
   static std::string RequestedEngine(const LayerParameter& param);
+
+  // Layers whose parameters name no engine are built with `engine` where
+  // their type has it ("" restores the default choice). An engine that no
+  // type has is an error listing the registered ones.
+  static void SetEngineOverride(const std::string& engine);
+  static std::string EngineOverride();
+};
+
+// Sets the engine override for its lifetime and restores the previous one.
+class ScopedEngineOverride {
+ public:
+  explicit ScopedEngineOverride(const std::string& engine)
+      : previous_(LayerRegistry::EngineOverride()) {
+    LayerRegistry::SetEngineOverride(engine);
+  }
+  ~ScopedEngineOverride() { LayerRegistry::SetEngineOverride(previous_); }
+  ScopedEngineOverride(const ScopedEngineOverride&) = delete;
+  ScopedEngineOverride& operator=(const ScopedEngineOverride&) = delete;
+
+ private:
+  std::string previous_;
 };
 
 struct LayerRegisterer {

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "crema/common.hpp"
 
@@ -28,6 +29,9 @@ int RunTool(int argc, char** argv, const std::string& usage,
 // Throws UsageError unless the tool got between min and max positional
 // arguments (argv[0] excluded).
 void ExpectArgs(int argc, int min, int max);
+
+// The non-empty items of a comma-separated flag value ("a,,b" -> a, b).
+std::vector<std::string> SplitCommas(const std::string& text);
 
 }  // namespace crema
 

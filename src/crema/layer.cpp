@@ -1,11 +1,16 @@
 #include "crema/layer.hpp"
 
+#include <glog/logging.h>
+
+#include "crema/layer_registry.hpp"
 #include "crema/math/math_functions.hpp"
 
 namespace crema {
 
 Layer::Layer(const LayerParameter& param)
-    : layer_param_(param), phase_(param.phase()) {
+    : layer_param_(param),
+      phase_(param.phase()),
+      engine_(LayerRegistry::kReferenceEngine) {
   // Blobs stored in the parameter (weights from a model file) are loaded here.
   for (int i = 0; i < param.blobs_size(); ++i) {
     blobs_.push_back(std::make_shared<Blob>());
@@ -15,6 +20,19 @@ Layer::Layer(const LayerParameter& param)
 
 std::string Layer::Describe() const {
   return StrCat("layer '", layer_param_.name(), "' (", layer_param_.type(), ")");
+}
+
+std::string Layer::engine() const {
+  return falls_back_ ? LayerRegistry::kReferenceEngine : engine_;
+}
+
+void Layer::ReportFallback(bool falls_back, const char* reason) {
+  falls_back_ = falls_back;
+  if (!falls_back || fallback_logged_) return;
+  fallback_logged_ = true;
+  LOG(INFO) << Describe() << " runs the reference engine ("
+            << LayerRegistry::kReferenceEngine << ") instead of " << engine_
+            << ": " << reason;
 }
 
 void Layer::SetUp(const std::vector<Blob*>& bottom,

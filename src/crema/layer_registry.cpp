@@ -1,9 +1,18 @@
 #include "crema/layer_registry.hpp"
 
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
+
+#include <algorithm>
 #include <map>
+#include <mutex>
+#include <set>
 
 namespace crema {
 namespace {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
 
 struct Entry {
   int priority;
@@ -17,18 +26,50 @@ std::map<std::string, std::map<std::string, Entry>>& Registry() {
   return *registry;
 }
 
+// The engine override and the lock that guards it.
+struct Override {
+  std::mutex mutex;
+  std::string engine;
+};
+
+Override& EngineOverrideState() {
+  static auto* state = new Override();
+  return *state;
+}
+
 std::string Join(const std::vector<std::string>& items) {
   std::string out;
   for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + items[i];
   return out;
 }
 
-// Caffe's per-layer Engine enums: DEFAULT = 0, CAFFE = 1, CUDNN = 2.
-// crema's fast engines add values of their own, named by the enum itself.
-template <typename P>
-std::string EngineName(const P& p) {
-  if (!p.has_engine() || p.engine() == 0) return "";
-  return P::Engine_Name(p.engine());
+// The engine `message` names in its `engine` enum field, or "" when it has
+// no such field or leaves it at DEFAULT (0), as Caffe's Engine enums do.
+std::string EngineOf(const Message& message) {
+  const FieldDescriptor* field = message.GetDescriptor()->FindFieldByName("engine");
+  if (!field || field->cpp_type() != FieldDescriptor::CPPTYPE_ENUM ||
+      field->is_repeated()) {
+    return "";
+  }
+  const auto* reflection = message.GetReflection();
+  if (!reflection->HasField(message, field)) return "";
+  const auto* value = reflection->GetEnum(message, field);
+  return value->number() == 0 ? "" : value->name();
+}
+
+// The engine a layer of this type gets when its parameters name none.
+const std::string& DefaultEngine(const std::map<std::string, Entry>& engines) {
+  {
+    Override& state = EngineOverrideState();
+    std::lock_guard<std::mutex> lock(state.mutex);
+    auto e = engines.find(state.engine);
+    if (e != engines.end()) return e->first;
+  }
+  auto best = engines.begin();
+  for (auto e = engines.begin(); e != engines.end(); ++e) {
+    if (e->second.priority > best->second.priority) best = e;
+  }
+  return best->first;
 }
 
 }  // namespace
@@ -43,22 +84,24 @@ void LayerRegistry::Add(const std::string& type, const std::string& engine,
 }
 
 std::string LayerRegistry::RequestedEngine(const LayerParameter& param) {
-  const std::string& type = param.type();
-  if (type == "Convolution" || type == "Deconvolution") {
-    return EngineName(param.convolution_param());
+  std::vector<const FieldDescriptor*> fields;
+  param.GetReflection()->ListFields(param, &fields);
+  std::string engine, source;
+  for (const FieldDescriptor* field : fields) {
+    if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE || field->is_repeated()) {
+      continue;
+    }
+    const std::string named = EngineOf(param.GetReflection()->GetMessage(param, field));
+    if (named.empty() || named == engine) continue;
+    if (!engine.empty()) {
+      Throw("Layer '", param.name(), "' (", param.type(), ") asks for engine ", engine,
+            " in ", source, " but for engine ", named, " in ", field->name(),
+            "; name one engine.");
+    }
+    engine = named;
+    source = field->name();
   }
-  if (type == "Pooling") return EngineName(param.pooling_param());
-  if (type == "ReLU") return EngineName(param.relu_param());
-  if (type == "Sigmoid") return EngineName(param.sigmoid_param());
-  if (type == "TanH") return EngineName(param.tanh_param());
-  if (type == "Softmax" || type == "SoftmaxWithLoss") {
-    return EngineName(param.softmax_param());
-  }
-  if (type == "LRN") return EngineName(param.lrn_param());
-  if (type == "InnerProduct") return EngineName(param.inner_product_param());
-  if (type == "SPP") return EngineName(param.spp_param());
-  if (type == "BatchNorm") return EngineName(param.batch_norm_param());
-  return "";
+  return engine;
 }
 
 std::shared_ptr<Layer> LayerRegistry::Create(const LayerParameter& param) {
@@ -69,22 +112,17 @@ std::shared_ptr<Layer> LayerRegistry::Create(const LayerParameter& param) {
           "'). Known types: ", Join(Types()), ".");
   }
   const auto& engines = it->second;
-  const std::string requested = RequestedEngine(param);
-  const Entry* chosen = nullptr;
-  if (!requested.empty()) {
-    auto e = engines.find(requested);
-    if (e == engines.end()) {
-      Throw("Layer '", param.name(), "' asks for engine ", requested,
-            " for type ", param.type(), ", which this build of crema does "
-            "not have. Built engines: ", Join(Engines(param.type())), ".");
-    }
-    chosen = &e->second;
-  } else {
-    for (const auto& [name, entry] : engines) {
-      if (!chosen || entry.priority > chosen->priority) chosen = &entry;
-    }
+  std::string engine = RequestedEngine(param);
+  if (engine.empty()) {
+    engine = DefaultEngine(engines);
+  } else if (engines.count(engine) == 0) {
+    Throw("Layer '", param.name(), "' asks for engine ", engine, " for type ",
+          param.type(), ", which this build of crema does not have. Built engines: ",
+          Join(Engines(param.type())), ".");
   }
-  return chosen->creator(param);
+  std::shared_ptr<Layer> layer = engines.at(engine).creator(param);
+  layer->engine_ = engine;
+  return layer;
 }
 
 bool LayerRegistry::Has(const std::string& type) {
@@ -103,6 +141,31 @@ std::vector<std::string> LayerRegistry::Engines(const std::string& type) {
   if (it == Registry().end()) return names;
   for (const auto& [name, entry] : it->second) names.push_back(name);
   return names;
+}
+
+std::vector<std::string> LayerRegistry::AllEngines() {
+  std::set<std::string> names;
+  for (const auto& [type, engines] : Registry()) {
+    for (const auto& [name, entry] : engines) names.insert(name);
+  }
+  return std::vector<std::string>(names.begin(), names.end());
+}
+
+void LayerRegistry::SetEngineOverride(const std::string& engine) {
+  const std::vector<std::string> known = AllEngines();
+  if (!engine.empty() && std::find(known.begin(), known.end(), engine) == known.end()) {
+    Throw("There is no engine '", engine, "' in this build of crema. Built engines: ",
+          Join(known), ".");
+  }
+  Override& state = EngineOverrideState();
+  std::lock_guard<std::mutex> lock(state.mutex);
+  state.engine = engine;
+}
+
+std::string LayerRegistry::EngineOverride() {
+  Override& state = EngineOverrideState();
+  std::lock_guard<std::mutex> lock(state.mutex);
+  return state.engine;
 }
 
 }  // namespace crema

@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include <iostream>
+#include <sstream>
 
 namespace crema {
 namespace {
@@ -27,6 +28,16 @@ void ExpectArgs(int argc, int min, int max) {
     throw UsageError(StrCat("expected ", min == max ? StrCat(min) : StrCat(min, " to ", max),
                             " argument(s), got ", given, "."));
   }
+}
+
+std::vector<std::string> SplitCommas(const std::string& text) {
+  std::vector<std::string> parts;
+  std::stringstream stream(text);
+  std::string part;
+  while (std::getline(stream, part, ',')) {
+    if (!part.empty()) parts.push_back(part);
+  }
+  return parts;
 }
 
 int RunTool(int argc, char** argv, const std::string& usage,

@@ -1,8 +1,10 @@
 // The DNNL (oneDNN) engine against the reference (CAFFE) engine: the same
 // layer built both ways, with the same weights and inputs, must agree on the
 // tops, the bottom diffs and the parameter diffs (which both accumulate onto
-// the same non-zero starting values) within 1e-4 relative error. Skipped
-// when crema is built without oneDNN.
+// the same non-zero starting values) within 1e-4 relative error. Each test
+// also checks which engine really ran (Layer::engine()), so that a DNNL layer
+// that silently handed its work to the reference fails. Skipped when crema
+// is built without oneDNN.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -75,11 +77,17 @@ struct Blobs {
   }
 };
 
+// The engine a DNNL-built layer is expected to run: DNNL itself, or the
+// reference where the DNNL layer hands these shapes to it.
+constexpr const char* kFast = "DNNL";
+constexpr const char* kFallsBack = "CAFFE";
+
 // Runs the layer both ways and compares. `shape` is the bottom's shape;
-// `bottoms` of them (all the same shape), as many tops (or `tops`).
+// `bottoms` of them (all the same shape), as many tops (or `tops`). The
+// DNNL-built layer must run on `runs` in both passes.
 void Compare(const std::string& layer_text, const std::string& engine_param,
              const std::vector<int>& shape, int bottoms = 1,
-             int tops = -1, Scale scale = Scale::kElement) {
+             int tops = -1, Scale scale = Scale::kElement, const char* runs = kFast) {
   if (tops < 0) tops = bottoms;
   auto ref = Make(layer_text, engine_param, "CAFFE");
   auto fast = Make(layer_text, engine_param, "DNNL");
@@ -108,6 +116,9 @@ void Compare(const std::string& layer_text, const std::string& engine_param,
   }
   ref->Forward(r.bottom_vec(), r.top_vec());
   fast->Forward(d.bottom_vec(), d.top_vec());
+  EXPECT_EQ(ref->engine(), "CAFFE");
+  EXPECT_EQ(fast->engine(), runs) << "forward of " << layer_text << " on "
+                                  << r.bottom[0]->shape_string();
   for (int i = 0; i < tops; ++i) {
     ASSERT_EQ(r.top[i]->shape(), d.top[i]->shape());
     ExpectClose(d.top[i]->cpu_data(), r.top[i]->cpu_data(), r.top[i]->count(),
@@ -119,6 +130,7 @@ void Compare(const std::string& layer_text, const std::string& engine_param,
   const std::vector<bool> down(bottoms, true);
   ref->Backward(r.top_vec(), down, r.bottom_vec());
   fast->Backward(d.top_vec(), down, d.bottom_vec());
+  EXPECT_EQ(fast->engine(), runs) << "backward of " << layer_text;
   for (int i = 0; i < bottoms; ++i) {
     ExpectClose(d.bottom[i]->cpu_diff(), r.bottom[i]->cpu_diff(),
                 r.bottom[i]->count(), "bottom diff " + std::to_string(i), scale);
@@ -203,6 +215,7 @@ std::vector<float> DnnlTop(const std::string& layer_text, const std::vector<int>
     for (int i = 0; i < p->count(); ++i) p->mutable_cpu_data()[i] = 0.1f * std::cos(i * 0.71f);
   }
   layer->Forward(b, t);
+  EXPECT_EQ(layer->engine(), kFast);
   return std::vector<float>(top.cpu_data(), top.cpu_data() + top.count());
 }
 
@@ -254,7 +267,7 @@ TEST(DnnlConvolution, NoBiasAndSharedWeightsOverTwoBottoms) {
 TEST(DnnlConvolution, ReferenceFallbackFor3D) {
   SKIP_WITHOUT_DNNL("Convolution");
   Compare(ConvText("num_output: 3 kernel_size: 2"), "convolution_param",
-          {1, 2, 4, 4, 4});
+          {1, 2, 4, 4, 4}, 1, -1, Scale::kElement, kFallsBack);
 }
 
 TEST(DnnlConvolution, ReshapeRebuildsPrimitives) {
@@ -275,6 +288,7 @@ TEST(DnnlConvolution, ReshapeRebuildsPrimitives) {
     fast->Forward({&bottom}, {&top_f});
     ref->Forward({&bottom}, {&top_r});
     ASSERT_EQ(top_f.shape(), top_r.shape());
+    EXPECT_EQ(fast->engine(), kFast);
     ExpectClose(top_f.cpu_data(), top_r.cpu_data(), top_r.count(), "top");
   }
 }
@@ -342,6 +356,7 @@ void CompareBatchNorm(const std::string& phase, bool in_place, const std::vector
     }
     ref->Forward({&r_bottom}, {r_out});
     fast->Forward({&d_bottom}, {d_out});
+    EXPECT_EQ(fast->engine(), kFast);
     ExpectClose(d_out->cpu_data(), r_out->cpu_data(), r_out->count(), "top");
     for (int p = 0; p < 3; ++p) {
       ExpectClose(fast->blobs()[p]->cpu_data(), ref->blobs()[p]->cpu_data(),
@@ -426,7 +441,7 @@ TEST(DnnlPooling, MaxPaddedAndRectangular) {
 TEST(DnnlPooling, MaxWithMaskTopFallsBack) {
   SKIP_WITHOUT_DNNL("Pooling");
   Compare(PoolText("pool: MAX kernel_size: 3 stride: 2"), "pooling_param",
-          {1, 2, 7, 7}, 1, 2);
+          {1, 2, 7, 7}, 1, 2, Scale::kElement, kFallsBack);
 }
 
 TEST(DnnlPooling, AverageDivisors) {
@@ -441,7 +456,7 @@ TEST(DnnlPooling, AverageDivisors) {
           "pooling_param", {2, 3, 9, 9});
   // Padding and a ceil window past in + pad: the reference.
   Compare(PoolText("pool: AVE kernel_size: 3 stride: 2 pad: 1"),
-          "pooling_param", {2, 3, 8, 8});
+          "pooling_param", {2, 3, 8, 8}, 1, -1, Scale::kElement, kFallsBack);
   Compare(PoolText("pool: AVE global_pooling: true"), "pooling_param",
           {2, 5, 6, 7});
 }
@@ -461,6 +476,7 @@ TEST(DnnlReLU, PlainLeakyAndInPlace) {
   fast->SetUp({&d}, {&d});
   ref->Forward({&r}, {&r});
   fast->Forward({&d}, {&d});
+  EXPECT_EQ(fast->engine(), kFast);
   ExpectClose(d.cpu_data(), r.cpu_data(), r.count(), "in-place top");
   rng_gaussian(r.count(), 0.f, 1.f, r.mutable_cpu_diff());
   d.CopyFrom(r, true);
@@ -500,7 +516,7 @@ TEST(DnnlLRN, WithinChannelFallsBack) {
   SKIP_WITHOUT_DNNL("LRN");
   Compare("name: 'norm' type: 'LRN' lrn_param { local_size: 3 alpha: 0.5 "
           "norm_region: WITHIN_CHANNEL }",
-          "lrn_param", {2, 3, 5, 5});
+          "lrn_param", {2, 3, 5, 5}, 1, -1, Scale::kElement, kFallsBack);
 }
 
 TEST(DnnlEngine, IsTheDefaultAndCaffeForcesTheReference) {
@@ -513,6 +529,30 @@ TEST(DnnlEngine, IsTheDefaultAndCaffeForcesTheReference) {
   EXPECT_EQ(LayerRegistry::RequestedEngine(param), "CAFFE");
   param.mutable_convolution_param()->set_engine(ConvolutionParameter::DNNL);
   EXPECT_EQ(LayerRegistry::RequestedEngine(param), "DNNL");
+}
+
+TEST(DnnlEngine, OverrideAppliesToLayersThatNameNoEngine) {
+  SKIP_WITHOUT_DNNL("Convolution");
+  const LayerParameter conv = ParseText<LayerParameter>(ConvText("num_output: 2 kernel_size: 1"));
+  LayerParameter conv_dnnl = conv;
+  conv_dnnl.mutable_convolution_param()->set_engine(ConvolutionParameter::DNNL);
+  const LayerParameter sigmoid = ParseText<LayerParameter>("name: 's' type: 'Sigmoid'");
+  EXPECT_EQ(LayerRegistry::Create(conv)->engine(), "DNNL");  // the best built
+  {
+    ScopedEngineOverride reference("CAFFE");
+    EXPECT_EQ(LayerRegistry::EngineOverride(), "CAFFE");
+    EXPECT_EQ(LayerRegistry::Create(conv)->engine(), "CAFFE");
+    EXPECT_EQ(LayerRegistry::Create(conv_dnnl)->engine(), "DNNL");  // named: kept
+    {
+      ScopedEngineOverride fast("DNNL");
+      EXPECT_EQ(LayerRegistry::Create(conv)->engine(), "DNNL");
+      // No DNNL Sigmoid: the type keeps its default.
+      EXPECT_EQ(LayerRegistry::Create(sigmoid)->engine(), "CAFFE");
+    }
+    EXPECT_EQ(LayerRegistry::EngineOverride(), "CAFFE");
+  }
+  EXPECT_EQ(LayerRegistry::EngineOverride(), "");
+  EXPECT_EQ(LayerRegistry::Create(conv)->engine(), "DNNL");
 }
 
 }  // namespace

@@ -68,6 +68,8 @@ class DnnlConvLayer : public Kind::Base {
     Base::Reshape(bottom, top);
     // Per-side (asymmetric) padding is left to the reference engine.
     supported_ = channel_axis_ == 1 && num_spatial_axes_ == 2 && pad_end_ == pad_;
+    this->ReportFallback(!supported_, "DNNL runs 2-D maps over axis 1 with the same padding on "
+                                      "both sides only.");
     if (!supported_) return;
     if (bottom_shape_ == built_shape_ && built_for_backward_ == this->backward_needed()) {
       return;

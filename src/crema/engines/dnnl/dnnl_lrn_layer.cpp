@@ -149,6 +149,7 @@ class DnnlLRNLayer : public LRNLayer {
     const LRNParameter& p = layer_param_.lrn_param();
     supported_ = p.norm_region() == LRNParameter::ACROSS_CHANNELS &&
                  bottom[0]->count() > 0;
+    ReportFallback(!supported_, "DNNL runs ACROSS_CHANNELS on a non-empty bottom only.");
     if (!supported_ || bottom[0]->shape() == shape_) return;  // Forward reshapes each pass
     shape_ = bottom[0]->shape();
     plain_ = PlainDesc(ToDims(shape_), tag::nchw);  // LRNLayer checked: 4 axes

@@ -32,6 +32,8 @@ class DnnlPoolingLayer : public PoolingLayer {
     if (key == built_shape_) return;
     built_shape_ = key;
     supported_ = Geometry(bottom, top);
+    ReportFallback(!supported_, "DNNL pools MAX or AVE into one top, without per-side "
+                                "padding, where its windows match Caffe's.");
     built_ = false;
   }
 

@@ -21,6 +21,7 @@ class DnnlReLULayer : public ReLULayer {
     ReLULayer::Reshape(bottom, top);
     slope_ = layer_param_.relu_param().negative_slope();
     supported_ = slope_ >= 0.f && bottom[0]->count() > 0;
+    ReportFallback(!supported_, "DNNL runs a non-negative slope on a non-empty bottom only.");
     if (!supported_ || bottom[0]->shape() == shape_) return;
     shape_ = bottom[0]->shape();
     plain_ = RowMajorDesc(shape_);

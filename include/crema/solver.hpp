@@ -38,6 +38,39 @@ SolverParameter LoadSolverParameter(const std::string& solver_file);
 // "multistep" policies keep (multistep advances it by at most one per call).
 float LearningRate(const SolverParameter& param, int iter, int* current_step);
 
+class Solver;
+
+// Hooks into the training loop, the way Caffe's multi-GPU training reached
+// it: data parallelism (solver_parallel.cpp) is one. A solver has exactly
+// one; the default, a single process, does nothing.
+class SolverCallback {
+ public:
+  virtual ~SolverCallback() = default;
+  // Before each Step's first iteration.
+  virtual void OnStart(Solver& solver) {}
+  // After Restore: what OnStart prepared refers to the old state.
+  virtual void OnRestore() {}
+  // The forward/backward whose gradients go into iteration `iter`'s update
+  // (the last of iter_size) starts; the net reports each layer's backward
+  // through OnLayerBackward until OnGradientsReady.
+  virtual void OnFinalBackward(int iter) {}
+  virtual void OnLayerBackward(int layer_id) {}
+  virtual void OnGradientsReady() {}
+  // Values the log shows (loss, outputs): replaced by what all participants
+  // agree to show (their mean).
+  virtual void AgreeOnShown(std::vector<float>* values) {}
+  // The action every participant takes between iterations.
+  virtual SolverAction AgreeOnAction(SolverAction local) { return local; }
+  // Whether this process tests, snapshots and logs for all.
+  virtual bool leads() const { return true; }
+  // Processes training together (images/s counts them all).
+  virtual int participants() const { return 1; }
+  // Between test batches, which only the leader runs.
+  virtual void Poll() {}
+  // At the end of a run: holds every participant until the leader is done.
+  virtual void WaitForLeader() {}
+};
+
 class Solver {
  public:
   explicit Solver(const SolverParameter& param);
@@ -72,11 +105,13 @@ class Solver {
 
   // Data-parallel training (set before Solve or Step): this solver becomes
   // one rank of sync->num_ranks(). It starts from the root's weights and
-  // data position, reads its own shard through the train net's Data layers,
-  // averages gradients over ranks before each update, shows the mean loss
-  // over ranks, and leaves tests and snapshots to the root.
+  // data position, reads its own shard through the train net's shardable
+  // layers, averages gradients over ranks before each update, shows the
+  // mean loss over ranks, and leaves tests and snapshots to the root. A
+  // SolverCallback (solver_parallel.cpp) brings all of it to the loop.
   void set_gradient_sync(std::shared_ptr<GradientSync> sync);
-  GradientSync* gradient_sync() const { return sync_.get(); }
+  // Any other hook into the loop (null: the single-process default).
+  void set_callback(std::shared_ptr<SolverCallback> callback);
 
   const SolverParameter& param() const { return param_; }
   Net& net() { return *net_; }
@@ -106,19 +141,27 @@ class Solver {
   int current_step_ = 0;
 
  private:
+  // Construction (solver.cpp).
   void CheckParameters() const;
   void InitTrainNet();
   void InitTestNets();
   void CheckSnapshotWritePermissions() const;
+  // The loop (solver_loop.cpp).
+  void TestIfDue(double* test_seconds);
+  float ForwardBackward();
   void Test(int test_net_id);
   void UpdateSmoothedLoss(float loss, int start_iter, int average_loss);
   void DisplayTrainOutputs();
-  // Under data parallelism, holds every rank until the root is done.
-  void WaitForRoot();
+  void DisplaySpeed(double* test_seconds);
+  void ApplyUpdatePlain();
+  // Snapshot on the schedule or when asked; true when asked to stop.
+  bool HandleRequests();
+  void FinalPass(int start_iter);
   SolverAction GetRequestedAction() const {
     return action_function_ ? action_function_() : SolverAction::NONE;
   }
-  // The nets whose stateful layers go into the solverstate, with their labels.
+  // Run state (solver_state.cpp): the nets whose stateful layers go into
+  // the solverstate, with their labels.
   std::vector<std::pair<std::string, Net*>> LabeledNets() const;
   // The states of the test nets' stateful layers, by (net label, layer).
   std::map<std::pair<std::string, std::string>, std::string> TestNetStates() const;
@@ -127,14 +170,9 @@ class Solver {
   void CheckLearnedNetFits(const NetParameter& learned, const std::string& state_file,
                            const std::string& weights_file) const;
   void CheckHistoryFits(const SolverState& state, const std::string& state_file) const;
-  // Under a GradientSync: the root's weights and reader positions everywhere,
-  // each rank on its shard and its own random stream. Once per run.
-  void PrepareSync();
-  bool is_root() const { return !sync_ || sync_->is_root(); }
-  // The action every rank takes: the union of the ranks' requests.
-  SolverAction AgreeOnAction(SolverAction local);
 
   std::function<SolverAction()> action_function_;
+  std::shared_ptr<SolverCallback> callback_;
   bool requested_early_exit_ = false;
   int last_snapshot_iter_ = -1;
   std::vector<float> losses_;
@@ -148,10 +186,6 @@ class Solver {
   std::chrono::steady_clock::time_point display_timer_;
   int display_last_iter_ = 0;
   int stop_iter_ = 0;
-  std::shared_ptr<GradientSync> sync_;
-  bool sync_prepared_ = false;
-  // True during the sub-iteration whose backward reduces gradients.
-  bool syncing_backward_ = false;
 };
 
 // The solver registry: type name ("SGD", "Adam", ...) -> factory.

@@ -1,3 +1,6 @@
+// Interfaces a layer opts into by deriving from them beside Layer; the
+// solver finds them with dynamic_cast.
+//
 // StatefulLayer: a layer whose output depends on more than its bottoms and
 // weights (a data reader's position, its own random engine). The solver
 // saves this state into the .solverstate at every snapshot and hands it back
@@ -22,6 +25,17 @@ class StatefulLayer {
   // Puts back a state SaveState returned (possibly in another process).
   // Throws crema::Error when the state does not fit this layer.
   virtual void RestoreState(const std::string& state) = 0;
+};
+
+// ShardableLayer: a layer that reads a dataset and can read a part of it,
+// so that data-parallel ranks split an epoch between them.
+class ShardableLayer {
+ public:
+  virtual ~ShardableLayer() = default;
+  // Of every `count` consecutive batches, reads the `index`-th (from 0) and
+  // skips the others: `count` readers with distinct indices read what one
+  // reader with count times the batch would, without overlap.
+  virtual void SetShard(int index, int count) = 0;
 };
 
 }  // namespace crema

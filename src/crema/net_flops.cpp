@@ -3,12 +3,10 @@
 #include <set>
 #include <string>
 
+#include "crema/io/paths.hpp"
+
 namespace crema {
 namespace {
-
-bool EndsWith(const std::string& s, const std::string& end) {
-  return s.size() >= end.size() && s.compare(s.size() - end.size(), end.size(), end) == 0;
-}
 
 bool HasLoss(const NetParameter& param) {
   for (const auto& layer : param.layer()) {

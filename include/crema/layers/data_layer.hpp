@@ -11,10 +11,11 @@
 
 #include "crema/data/db.hpp"
 #include "crema/layers/base_data_layer.hpp"
+#include "crema/stateful.hpp"
 
 namespace crema {
 
-class DataLayer : public BasePrefetchingDataLayer {
+class DataLayer : public BasePrefetchingDataLayer, public ShardableLayer {
  public:
   explicit DataLayer(const LayerParameter& param) : BasePrefetchingDataLayer(param) {}
   ~DataLayer() override;
@@ -22,13 +23,10 @@ class DataLayer : public BasePrefetchingDataLayer {
                       const std::vector<Blob*>& top) override;
   const char* type() const override { return "Data"; }
 
-  // Data parallelism: of every `count` consecutive batches this reader keeps
-  // the `index`-th (from 0) and skips the others, so `count` readers with
-  // distinct indices split an epoch without overlap and together read what
-  // one reader with count times the batch would. The saved state stays the
-  // position of the first of those batches, the same for every reader. A
-  // reader other than the first reseeds its transformer from Crema::rng().
-  void SetShard(int index, int count);
+  // Data parallelism (ShardableLayer). The saved state stays the position
+  // of the first of a shard's batches, the same for every reader. A reader
+  // other than the first reseeds its transformer from Crema::rng().
+  void SetShard(int index, int count) override;
   int shard_index() const { return shard_index_; }
   int shard_count() const { return shard_count_; }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "crema/common.hpp"
+#include "crema/io/paths.hpp"
 #include "crema/io/proto_io.hpp"
 
 namespace crema {
@@ -14,10 +15,6 @@ namespace {
 using google::protobuf::FieldDescriptor;
 using google::protobuf::RepeatedPtrField;
 
-bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 // ---------------------------------------------------------------------------
 // V1 -> current

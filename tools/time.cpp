@@ -165,7 +165,7 @@ void PrintParameters(const crema::Net& net) {
   int64_t learnable = 0, fixed = 0;
   for (size_t i = 0; i < net.learnable_params().size(); ++i) {
     const int64_t n = net.learnable_params()[i]->count();
-    (net.params_lr()[i] != 0.f ? learnable : fixed) += n;
+    (net.learnable_info(static_cast<int>(i)).lr_mult != 0.f ? learnable : fixed) += n;
   }
   std::printf("Net: %s (%s), %d layers, batch %d\n", net.name().c_str(),
               FLAGS_phase.c_str(), net.num_layers(), Batch(net));

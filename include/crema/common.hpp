@@ -39,6 +39,8 @@ template <typename... Args>
 
 // "2 x 3 x 4 (24)"-style rendering of a shape.
 std::string ShapeString(const std::vector<int>& shape);
+// "a, b, c": names for messages.
+std::string JoinNames(const std::vector<std::string>& names);
 
 enum class Mode { CPU, GPU };
 

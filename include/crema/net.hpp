@@ -18,6 +18,23 @@
 
 namespace crema {
 
+// One parameter blob of one layer, in Net::params() order (shared ones too).
+struct NetParam {
+  std::string display_name;  // its ParamSpec name, else its index in the layer
+  int layer_id = 0;
+  int index_in_layer = 0;
+  int owner = -1;         // the params() index whose values it shares; -1: its own
+  int learnable_id = 0;   // its index (or its owner's) in learnable_params()
+};
+
+// A learnable parameter's multipliers, as its ParamSpecs set them.
+struct LearnableParam {
+  float lr_mult = 1.f;
+  float decay_mult = 1.f;
+  bool has_lr_mult = false;
+  bool has_decay_mult = false;
+};
+
 class Net {
  public:
   // The phase, stages and level come from param.state().
@@ -119,18 +136,15 @@ class Net {
   bool forward_fused(int i) const { return forward_fused_[i]; }
   const std::vector<float>& blob_loss_weights() const { return blob_loss_weights_; }
 
-  // Every parameter blob, shared ones included; and the learnable ones (each
-  // shared parameter once, at its owner) with their lr and decay multipliers.
+  // Every parameter blob, shared ones included, with what the net knows of
+  // each (NetParam); and the learnable ones (each shared parameter once, at
+  // its owner) with their multipliers (LearnableParam).
   const std::vector<std::shared_ptr<Blob>>& params() const { return params_; }
+  const NetParam& param_info(int param_id) const { return param_info_[param_id]; }
   const std::vector<Blob*>& learnable_params() const { return learnable_params_; }
-  const std::vector<float>& params_lr() const { return params_lr_; }
-  const std::vector<bool>& has_params_lr() const { return has_params_lr_; }
-  const std::vector<float>& params_weight_decay() const { return params_weight_decay_; }
-  const std::vector<bool>& has_params_decay() const { return has_params_decay_; }
-  const std::vector<int>& param_owners() const { return param_owners_; }
-  const std::vector<std::string>& param_display_names() const { return param_display_names_; }
-  // For param_id (index into params()), its index into learnable_params().
-  const std::vector<int>& learnable_param_ids() const { return learnable_param_ids_; }
+  const LearnableParam& learnable_info(int learnable_id) const {
+    return learnable_info_[learnable_id];
+  }
   // Indices into params() of each layer's parameter blobs.
   const std::vector<int>& param_ids(int layer_id) const { return param_id_vecs_[layer_id]; }
 
@@ -152,7 +166,18 @@ class Net {
   void UpdateDebugInfo(int param_id) const;
 
  private:
+  // What Init keeps while it wires the layers: blobs not yet consumed.
+  struct Wiring {
+    std::set<std::string> available_blobs;
+    std::map<std::string, int> blob_name_to_idx;
+    size_t memory_used = 0;
+  };
   void Init(const NetParameter& param);
+  void InitLayer(const NetParameter& param, int layer_id, Wiring* wiring);
+  bool WireLayer(const NetParameter& param, int layer_id, Wiring* wiring);
+  void SetUpLayer(int layer_id);
+  void RecordTops(int layer_id, size_t* memory_used);
+  bool InitParams(const NetParameter& param, int layer_id);
   void AppendTop(const NetParameter& param, int layer_id, int top_id,
                  std::set<std::string>* available_blobs,
                  std::map<std::string, int>* blob_name_to_idx);
@@ -160,6 +185,7 @@ class Net {
                    std::set<std::string>* available_blobs,
                    std::map<std::string, int>* blob_name_to_idx);
   void AppendParam(const NetParameter& param, int layer_id, int param_id);
+  void CheckSharedParam(const ParamSpec& spec, int layer_id, int param_id, int owner_id);
   void DecideBackward(bool force_backward);
   std::string DescribeBottoms(int layer_id) const;
   void ShareWeights();
@@ -189,17 +215,11 @@ class Net {
   std::vector<std::vector<int>> top_id_vecs_;
 
   std::vector<std::vector<int>> param_id_vecs_;
-  std::vector<int> param_owners_;
-  std::vector<std::string> param_display_names_;
-  std::vector<std::pair<int, int>> param_layer_indices_;
-  std::map<std::string, int> param_names_index_;
   std::vector<std::shared_ptr<Blob>> params_;
+  std::vector<NetParam> param_info_;  // one per params_ entry
+  std::map<std::string, int> param_names_index_;
   std::vector<Blob*> learnable_params_;
-  std::vector<int> learnable_param_ids_;
-  std::vector<float> params_lr_;
-  std::vector<bool> has_params_lr_;
-  std::vector<float> params_weight_decay_;
-  std::vector<bool> has_params_decay_;
+  std::vector<LearnableParam> learnable_info_;  // one per learnable_params_ entry
 
   std::vector<Blob*> net_input_blobs_;
   std::vector<int> net_input_blob_indices_;

@@ -15,6 +15,12 @@ RandomEngine& MainEngine() {
 
 }  // namespace
 
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + names[i];
+  return out;
+}
+
 std::string ShapeString(const std::vector<int>& shape) {
   std::ostringstream os;
   int64_t count = 1;

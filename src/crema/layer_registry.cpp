@@ -37,12 +37,6 @@ Override& EngineOverrideState() {
   return *state;
 }
 
-std::string Join(const std::vector<std::string>& items) {
-  std::string out;
-  for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + items[i];
-  return out;
-}
-
 // The engine `message` names in its `engine` enum field, or "" when it has
 // no such field or leaves it at DEFAULT (0), as Caffe's Engine enums do.
 std::string EngineOf(const Message& message) {
@@ -109,7 +103,7 @@ std::shared_ptr<Layer> LayerRegistry::Create(const LayerParameter& param) {
   auto it = registry.find(param.type());
   if (it == registry.end()) {
     Throw("Unknown layer type '", param.type(), "' (layer '", param.name(),
-          "'). Known types: ", Join(Types()), ".");
+          "'). Known types: ", JoinNames(Types()), ".");
   }
   const auto& engines = it->second;
   std::string engine = RequestedEngine(param);
@@ -118,7 +112,7 @@ std::shared_ptr<Layer> LayerRegistry::Create(const LayerParameter& param) {
   } else if (engines.count(engine) == 0) {
     Throw("Layer '", param.name(), "' asks for engine ", engine, " for type ",
           param.type(), ", which this build of crema does not have. Built engines: ",
-          Join(Engines(param.type())), ".");
+          JoinNames(Engines(param.type())), ".");
   }
   std::shared_ptr<Layer> layer = engines.at(engine).creator(param);
   layer->engine_ = engine;
@@ -155,7 +149,7 @@ void LayerRegistry::SetEngineOverride(const std::string& engine) {
   const std::vector<std::string> known = AllEngines();
   if (!engine.empty() && std::find(known.begin(), known.end(), engine) == known.end()) {
     Throw("There is no engine '", engine, "' in this build of crema. Built engines: ",
-          Join(known), ".");
+          JoinNames(known), ".");
   }
   Override& state = EngineOverrideState();
   std::lock_guard<std::mutex> lock(state.mutex);

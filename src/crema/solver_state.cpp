@@ -19,8 +19,8 @@ std::string DescribeLearnableParam(const Net& net, int learnable_id) {
   for (int layer_id = 0; layer_id < net.num_layers(); ++layer_id) {
     const std::vector<int>& ids = net.param_ids(layer_id);
     for (size_t k = 0; k < ids.size(); ++k) {
-      if (net.param_owners()[ids[k]] < 0 &&
-          net.learnable_param_ids()[ids[k]] == learnable_id) {
+      const NetParam& info = net.param_info(ids[k]);
+      if (info.owner < 0 && info.learnable_id == learnable_id) {
         return StrCat("'", net.layer_names()[layer_id], "' blob ", k);
       }
     }

@@ -33,7 +33,7 @@ Counts CountParams(const Net& net) {
   const auto& params = net.learnable_params();
   for (size_t i = 0; i < params.size(); ++i) {
     counts.all += params[i]->count();
-    if (net.params_lr()[i] != 0.f) counts.trainable += params[i]->count();
+    if (net.learnable_info(static_cast<int>(i)).lr_mult != 0.f) counts.trainable += params[i]->count();
   }
   return counts;
 }

@@ -176,8 +176,8 @@ TEST(NetTest, SharedParametersAreOneBlobAndDiffsAccumulate) {
   auto ip2 = net.layer_by_name("ip2");
   EXPECT_EQ(ip1->blobs()[0]->cpu_data(), ip2->blobs()[0]->cpu_data());
   EXPECT_EQ(ip1->blobs()[0]->cpu_diff(), ip2->blobs()[0]->cpu_diff());
-  EXPECT_EQ(-1, net.param_owners()[0]);
-  EXPECT_EQ(0, net.param_owners()[2]);
+  EXPECT_EQ(-1, net.param_info(0).owner);
+  EXPECT_EQ(0, net.param_info(2).owner);
 
   Blob* data = net.blob_by_name("data").get();
   testing::FillGaussian(data);

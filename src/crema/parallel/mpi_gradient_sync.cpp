@@ -291,7 +291,7 @@ void MpiGradientSync::PlanBuckets(Net* net) {
   std::vector<int> ready(params.size(), INT_MAX);
   for (int layer = 0; layer < net->num_layers(); ++layer) {
     for (int param_id : net->param_ids(layer)) {
-      const int learnable = net->learnable_param_ids()[param_id];
+      const int learnable = net->param_info(param_id).learnable_id;
       ready[learnable] = std::min(ready[learnable], layer);
     }
   }

@@ -18,7 +18,7 @@ void AdaDeltaSolver::ComputeUpdateValue(int param_id, float rate) {
   const int count = blob->count();
   const float delta = param_.delta();
   const float momentum = param_.momentum();
-  const float local_rate = rate * net_->params_lr()[param_id];
+  const float local_rate = rate * net_->learnable_info(param_id).lr_mult;
   const size_t offset = net_->learnable_params().size();
   float* grad_history = history_[param_id]->mutable_cpu_data();
   float* update_history = history_[offset + param_id]->mutable_cpu_data();

@@ -14,7 +14,7 @@ AdaGradSolver::AdaGradSolver(const SolverParameter& param) : SGDSolver(param) {
 void AdaGradSolver::ComputeUpdateValue(int param_id, float rate) {
   Blob* blob = net_->learnable_params()[param_id];
   const int count = blob->count();
-  const float local_rate = rate * net_->params_lr()[param_id];
+  const float local_rate = rate * net_->learnable_info(param_id).lr_mult;
   float* history = history_[param_id]->mutable_cpu_data();
   float* update = update_[param_id]->mutable_cpu_data();
   cpu_powx(count, blob->cpu_diff(), 2.f, update);

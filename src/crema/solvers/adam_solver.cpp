@@ -18,7 +18,7 @@ AdamSolver::AdamSolver(const SolverParameter& param) : SGDSolver(param) {
 void AdamSolver::ComputeUpdateValue(int param_id, float rate) {
   Blob* blob = net_->learnable_params()[param_id];
   const int count = blob->count();
-  const float local_rate = rate * net_->params_lr()[param_id];
+  const float local_rate = rate * net_->learnable_info(param_id).lr_mult;
   const float beta1 = param_.momentum();
   const float beta2 = param_.momentum2();
   const size_t offset = net_->learnable_params().size();

@@ -10,7 +10,7 @@ void NesterovSolver::ComputeUpdateValue(int param_id, float rate) {
   Blob* blob = net_->learnable_params()[param_id];
   const int count = blob->count();
   const float momentum = param_.momentum();
-  const float local_rate = rate * net_->params_lr()[param_id];
+  const float local_rate = rate * net_->learnable_info(param_id).lr_mult;
   float* history = history_[param_id]->mutable_cpu_data();
   float* update = update_[param_id]->mutable_cpu_data();
   cpu_copy(count, history, update);  // the previous history, to step back

@@ -68,7 +68,7 @@ void SGDSolver::Normalize(int param_id) {
 void SGDSolver::Regularize(int param_id) {
   Blob* blob = net_->learnable_params()[param_id];
   const float local_decay =
-      param_.weight_decay() * net_->params_weight_decay()[param_id];
+      param_.weight_decay() * net_->learnable_info(param_id).decay_mult;
   if (local_decay == 0.f) return;
   const int count = blob->count();
   if (param_.regularization_type() == "L2") {
@@ -82,7 +82,7 @@ void SGDSolver::Regularize(int param_id) {
 
 void SGDSolver::ComputeUpdateValue(int param_id, float rate) {
   Blob* blob = net_->learnable_params()[param_id];
-  const float local_rate = rate * net_->params_lr()[param_id];
+  const float local_rate = rate * net_->learnable_info(param_id).lr_mult;
   float* history = history_[param_id]->mutable_cpu_data();
   cpu_axpby(blob->count(), local_rate, blob->cpu_diff(), param_.momentum(), history);
   cpu_copy(blob->count(), history, blob->mutable_cpu_diff());

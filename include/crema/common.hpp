@@ -40,7 +40,11 @@ template <typename... Args>
 // "2 x 3 x 4 (24)"-style rendering of a shape.
 std::string ShapeString(const std::vector<int>& shape);
 
-enum class Mode { CPU, GPU };
+// Where layers run. Only the host exists today; a device engine adds its
+// value here together with the code that honours it (the registry's choice of
+// engine and the memory's device side), so no value names a mode nothing
+// implements.
+enum class Mode { CPU };
 
 // The random engine. One per process (per thread that asks for it: data
 // prefetch threads get their own, seeded from the main one).

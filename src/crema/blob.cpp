@@ -34,7 +34,9 @@ void Blob::Reshape(const std::vector<int>& shape) {
   }
   int64_t count = 1;
   for (int dim : shape) {
-    if (dim < 0) Throw("Blob dimensions must be >= 0, got shape ", ShapeString(shape), ".");
+    if (dim < 0) {
+      Throw("Blob dimensions must be >= 0, got shape ", ShapeString(shape), ".");
+    }
     count *= dim;
     if (count > INT_MAX) {
       Throw("Blob shape ", ShapeString(shape), " exceeds INT_MAX elements.");
@@ -61,7 +63,8 @@ void Blob::Reshape(const BlobShape& shape) {
   std::vector<int> dims(shape.dim_size());
   for (int i = 0; i < shape.dim_size(); ++i) {
     if (shape.dim(i) > INT_MAX || shape.dim(i) < 0) {
-      Throw("Blob dimension ", shape.dim(i), " is out of range.");
+      Throw("Blob dimension ", i, " is ", shape.dim(i), "; a dimension must be in [0, ",
+            INT_MAX, "].");
     }
     dims[i] = static_cast<int>(shape.dim(i));
   }

@@ -193,6 +193,11 @@ TEST(BlobTest, MisuseIsAnErrorNamingTheShapes) {
   Blob blob;
   std::string what = ErrorOf([&] { blob.Reshape({2, -1}); });
   EXPECT_TRUE(Contains(what, "2 x -1")) << what;
+  BlobShape proto_shape;
+  proto_shape.add_dim(3);
+  proto_shape.add_dim(-2);
+  what = ErrorOf([&] { blob.Reshape(proto_shape); });
+  EXPECT_TRUE(Contains(what, "dimension 1 is -2")) << what;
 
   Blob a({2, 3}), b({5});
   what = ErrorOf([&] { b.CopyFrom(a); });

@@ -42,7 +42,11 @@ std::string ShapeString(const std::vector<int>& shape);
 // "a, b, c": names for messages.
 std::string JoinNames(const std::vector<std::string>& names);
 
-enum class Mode { CPU, GPU };
+// Where layers run. Only the host exists today; a device engine adds its
+// value here together with the code that honours it (the registry's choice of
+// engine and the memory's device side), so no value names a mode nothing
+// implements.
+enum class Mode { CPU };
 
 // The random engine. One per process (per thread that asks for it: data
 // prefetch threads get their own, seeded from the main one).

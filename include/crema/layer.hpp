@@ -157,6 +157,19 @@ class LossLayer : public Layer {
   bool AllowForceBackward(int bottom_index) const override {
     return bottom_index != 1;
   }
+
+ protected:
+  // The normalization loss_param asks for: `normalization` when given, else
+  // the legacy `normalize` (true: VALID, false: BATCH_SIZE), else
+  // default_mode (Caffe's default differs between loss layers).
+  LossParameter::NormalizationMode ReadNormalization(
+      LossParameter::NormalizationMode default_mode) const;
+  // The divisor of a summed loss, as Caffe computes it: FULL counts every
+  // position (outer_num * inner_num), VALID the positions not ignored
+  // (valid_count; -1 means all of them), BATCH_SIZE outer_num, NONE 1. Never
+  // below 1, so a batch whose labels are all ignored gives a loss of 0.
+  static float GetNormalizer(LossParameter::NormalizationMode mode,
+                             int outer_num, int inner_num, int valid_count);
 };
 
 // Layers that transform each element independently: one bottom, one top of

@@ -6,6 +6,26 @@
 #include "crema/math/math_functions.hpp"
 
 namespace crema {
+namespace {
+
+// An offset may name any position up to one past the end of an axis (as in
+// Caffe), so that callers can form end pointers.
+void CheckOffsetIndex(const Blob& blob, int axis, int index, int size) {
+  if (index < 0 || index > size) {
+    Throw("Index ", index, " on axis ", axis, " is out of range for a blob of shape ",
+          blob.shape_string(), "; it must be in [0, ", size, "].");
+  }
+}
+
+// Blobs share a buffer only when they hold as many values.
+void CheckSameCount(const Blob& blob, const Blob& other, const char* what) {
+  if (other.count() != blob.count()) {
+    Throw("A blob of shape ", blob.shape_string(), " cannot share the ", what,
+          " of a blob of shape ", other.shape_string(), "; their counts must be equal.");
+  }
+}
+
+}  // namespace
 
 void Blob::Reshape(const std::vector<int>& shape) {
   if (shape.size() > static_cast<size_t>(kMaxBlobAxes)) {
@@ -14,7 +34,9 @@ void Blob::Reshape(const std::vector<int>& shape) {
   }
   int64_t count = 1;
   for (int dim : shape) {
-    if (dim < 0) Throw("Blob dimensions must be >= 0, got shape ", ShapeString(shape), ".");
+    if (dim < 0) {
+      Throw("Blob dimensions must be >= 0, got shape ", ShapeString(shape), ".");
+    }
     count *= dim;
     if (count > INT_MAX) {
       Throw("Blob shape ", ShapeString(shape), " exceeds INT_MAX elements.");
@@ -41,7 +63,8 @@ void Blob::Reshape(const BlobShape& shape) {
   std::vector<int> dims(shape.dim_size());
   for (int i = 0; i < shape.dim_size(); ++i) {
     if (shape.dim(i) > INT_MAX || shape.dim(i) < 0) {
-      Throw("Blob dimension ", shape.dim(i), " is out of range.");
+      Throw("Blob dimension ", i, " is ", shape.dim(i), "; a dimension must be in [0, ",
+            INT_MAX, "].");
     }
     dims[i] = static_cast<int>(shape.dim(i));
   }
@@ -53,9 +76,10 @@ void Blob::Reshape(int num, int channels, int height, int width) {
 }
 
 int Blob::count(int start_axis, int end_axis) const {
-  CHECK_LE(start_axis, end_axis);
-  CHECK_GE(start_axis, 0);
-  CHECK_LE(end_axis, num_axes());
+  if (start_axis < 0 || start_axis > end_axis || end_axis > num_axes()) {
+    Throw("Cannot count the axes [", start_axis, ", ", end_axis, ") of a blob of shape ",
+          shape_string(), "; they must satisfy 0 <= start <= end <= ", num_axes(), ".");
+  }
   int c = 1;
   for (int i = start_axis; i < end_axis; ++i) c *= shape_[i];
   return c;
@@ -80,33 +104,43 @@ int Blob::LegacyShape(int index) const {
 }
 
 int Blob::offset(int n, int c, int h, int w) const {
+  CheckOffsetIndex(*this, 0, n, num());
+  CheckOffsetIndex(*this, 1, c, channels());
+  CheckOffsetIndex(*this, 2, h, height());
+  CheckOffsetIndex(*this, 3, w, width());
   return ((n * channels() + c) * height() + h) * width() + w;
 }
 
 int Blob::offset(const std::vector<int>& indices) const {
-  CHECK_LE(indices.size(), shape_.size());
+  if (indices.size() > shape_.size()) {
+    Throw("An offset into a blob of shape ", shape_string(), " takes at most ", num_axes(),
+          " indices, got ", indices.size(), ".");
+  }
   int off = 0;
   for (int i = 0; i < num_axes(); ++i) {
     off *= shape_[i];
-    if (i < static_cast<int>(indices.size())) off += indices[i];
+    if (i < static_cast<int>(indices.size())) {
+      CheckOffsetIndex(*this, i, indices[i], shape_[i]);
+      off += indices[i];
+    }
   }
   return off;
 }
 
 const float* Blob::cpu_data() const {
-  CHECK(data_) << "Blob has no shape yet";
+  if (!data_) Throw("This blob has no shape yet: Reshape it before using its values.");
   return static_cast<const float*>(data_->cpu_data());
 }
 const float* Blob::cpu_diff() const {
-  CHECK(diff_) << "Blob has no shape yet";
+  if (!diff_) Throw("This blob has no shape yet: Reshape it before using its gradients.");
   return static_cast<const float*>(diff_->cpu_data());
 }
 float* Blob::mutable_cpu_data() {
-  CHECK(data_) << "Blob has no shape yet";
+  if (!data_) Throw("This blob has no shape yet: Reshape it before using its values.");
   return static_cast<float*>(data_->mutable_cpu_data());
 }
 float* Blob::mutable_cpu_diff() {
-  CHECK(diff_) << "Blob has no shape yet";
+  if (!diff_) Throw("This blob has no shape yet: Reshape it before using its gradients.");
   return static_cast<float*>(diff_->mutable_cpu_data());
 }
 
@@ -136,17 +170,20 @@ void Blob::scale_diff(float factor) {
 }
 
 void Blob::ShareData(const Blob& other) {
-  CHECK_EQ(count_, other.count());
+  CheckSameCount(*this, other, "data");
   data_ = other.data();
 }
 void Blob::ShareDiff(const Blob& other) {
-  CHECK_EQ(count_, other.count());
+  CheckSameCount(*this, other, "diff");
   diff_ = other.diff();
 }
 
 void Blob::SetDataBuffer(std::shared_ptr<SyncedMemory> buffer) {
-  CHECK(buffer);
-  CHECK_GE(buffer->size(), static_cast<size_t>(count_) * sizeof(float));
+  const size_t needed = static_cast<size_t>(count_) * sizeof(float);
+  if (!buffer || buffer->size() < needed) {
+    Throw("A blob of shape ", shape_string(), " needs a data buffer of at least ", needed,
+          " bytes; got ", buffer ? StrCat(buffer->size(), " bytes") : "none", ".");
+  }
   data_ = std::move(buffer);
 }
 

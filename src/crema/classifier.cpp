@@ -13,6 +13,20 @@
 #include "crema/io/upgrade_proto.hpp"
 
 namespace crema {
+namespace {
+
+void CheckChannelSwap(const std::vector<int>& channel_swap, int channels) {
+  std::vector<int> sorted = channel_swap;
+  std::sort(sorted.begin(), sorted.end());
+  std::vector<int> identity(channels);
+  std::iota(identity.begin(), identity.end(), 0);
+  if (sorted != identity) {
+    Throw("channel_swap must be a permutation of 0..", channels - 1, " for a net with ",
+          channels, " input channels.");
+  }
+}
+
+}  // namespace
 
 void CopyWeightsChecked(Net* net, const std::string& weights_file) {
   net->CopyTrainedLayersFrom(weights_file);
@@ -87,16 +101,7 @@ Classifier::Classifier(const ClassifierOptions& options) : options_(options) {
     Throw("The resize size ", pre_height_, " x ", pre_width_, " is smaller than the net's input ",
           height_, " x ", width_, "; images are center-cropped after resizing.");
   }
-  if (!options_.channel_swap.empty()) {
-    std::vector<int> sorted = options_.channel_swap;
-    std::sort(sorted.begin(), sorted.end());
-    std::vector<int> identity(channels_);
-    std::iota(identity.begin(), identity.end(), 0);
-    if (sorted != identity) {
-      Throw("channel_swap must be a permutation of 0..", channels_ - 1,
-            " for a net with ", channels_, " input channels.");
-    }
-  }
+  if (!options_.channel_swap.empty()) CheckChannelSwap(options_.channel_swap, channels_);
   if (options_.raw_scale <= 0) Throw("raw_scale must be positive.");
   SetUpMean();
 

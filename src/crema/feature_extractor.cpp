@@ -34,9 +34,18 @@ std::vector<int64_t> InnerShape(const Blob& blob) {
   return {blob.channels(), blob.height(), blob.width()};
 }
 
-}  // namespace
+// Where the features of one blob go: an LMDB transaction or a .npy file.
+struct FeatureSink {
+  std::string blob_name;
+  std::string path;
+  std::unique_ptr<db::DB> db;
+  std::unique_ptr<db::Transaction> txn;
+  std::unique_ptr<NpyWriter> npy;     // opened once the blob's shape is known
+  std::vector<int64_t> inner_shape;  // of the first mini-batch
+  int64_t count = 0;
+};
 
-FeatureExtractionResult ExtractFeatures(Net* net, const FeatureExtractionOptions& options) {
+void CheckOptions(const FeatureExtractionOptions& options) {
   const size_t n = options.blob_names.size();
   if (n == 0) Throw("Name at least one blob to extract.");
   if (options.outputs.size() != n) {
@@ -46,6 +55,76 @@ FeatureExtractionResult ExtractFeatures(Net* net, const FeatureExtractionOptions
   if (options.num_mini_batches < 1) {
     Throw("The number of mini-batches must be positive (got ", options.num_mini_batches, ").");
   }
+}
+
+FeatureSink OpenSink(const std::string& blob_name, const std::string& output,
+                     FeatureFormat format) {
+  FeatureSink sink;
+  sink.blob_name = blob_name;
+  sink.path = output;
+  if (format == FeatureFormat::LMDB) {
+    sink.db = db::OpenDB("lmdb", output, db::Mode::NEW);
+    sink.txn = sink.db->NewTransaction();
+  } else if (output.size() < 4 || output.compare(output.size() - 4, 4, ".npy") != 0) {
+    sink.path += ".npy";
+  }
+  return sink;
+}
+
+// One Datum per example, committed every 1000 examples as Caffe does.
+void WriteDatums(const Blob& blob, int num, int dim, FeatureSink* sink) {
+  const float* data = blob.cpu_data();
+  Datum datum;
+  datum.set_channels(blob.channels());
+  datum.set_height(blob.height());
+  datum.set_width(blob.width());
+  for (int k = 0; k < num; ++k) {
+    datum.clear_float_data();
+    for (int d = 0; d < dim; ++d) datum.add_float_data(data[k * dim + d]);
+    sink->txn->Put(FeatureKey(sink->count), datum.SerializeAsString());
+    ++sink->count;
+    if (sink->count % 1000 == 0) {
+      sink->txn->Commit();
+      LOG(INFO) << "Extracted features of " << sink->count
+                << " query images for feature blob " << sink->blob_name;
+    }
+  }
+}
+
+void WriteBatch(const Blob& blob, FeatureSink* sink) {
+  const int num = blob.num_axes() == 0 ? 1 : blob.shape(0);
+  const int dim = num == 0 ? 0 : blob.count() / num;
+  const std::vector<int64_t> inner = InnerShape(blob);
+  if (sink->inner_shape.empty()) {
+    sink->inner_shape = inner;
+  } else if (sink->inner_shape != inner) {
+    Throw("Blob '", sink->blob_name, "' changed shape between mini-batches (now ",
+          blob.shape_string(), ").");
+  }
+  if (sink->txn) {
+    WriteDatums(blob, num, dim, sink);
+    return;
+  }
+  if (!sink->npy) sink->npy = std::make_unique<NpyWriter>(sink->path, inner);
+  sink->npy->Append(blob.cpu_data(), num);
+  sink->count += num;
+}
+
+void CloseSink(FeatureSink* sink) {
+  if (sink->txn) {
+    sink->txn->Commit();
+    sink->db->Close();
+  } else {
+    sink->npy->Close();
+  }
+  LOG(INFO) << "Extracted features of " << sink->count << " query images for feature blob "
+            << sink->blob_name << " into " << sink->path;
+}
+
+}  // namespace
+
+FeatureExtractionResult ExtractFeatures(Net* net, const FeatureExtractionOptions& options) {
+  CheckOptions(options);
   std::vector<std::shared_ptr<Blob>> blobs;
   for (const std::string& name : options.blob_names) blobs.push_back(net->blob_by_name(name));
   for (const auto& blob : blobs) {
@@ -54,75 +133,23 @@ FeatureExtractionResult ExtractFeatures(Net* net, const FeatureExtractionOptions
             "N x C x H x W.");
     }
   }
-
-  FeatureExtractionResult result;
-  std::vector<std::unique_ptr<db::DB>> dbs;
-  std::vector<std::unique_ptr<db::Transaction>> txns;
-  std::vector<std::unique_ptr<NpyWriter>> npys;
-  for (size_t i = 0; i < n; ++i) {
-    if (options.format == FeatureFormat::LMDB) {
-      dbs.push_back(db::OpenDB("lmdb", options.outputs[i], db::Mode::NEW));
-      txns.push_back(dbs.back()->NewTransaction());
-      result.written.push_back(options.outputs[i]);
-    } else {
-      std::string path = options.outputs[i];
-      if (path.size() < 4 || path.compare(path.size() - 4, 4, ".npy") != 0) path += ".npy";
-      result.written.push_back(path);
-      npys.push_back(nullptr);  // opened once the blob's shape is known
-    }
+  std::vector<FeatureSink> sinks;
+  for (size_t i = 0; i < blobs.size(); ++i) {
+    sinks.push_back(OpenSink(options.blob_names[i], options.outputs[i], options.format));
   }
-
-  std::vector<int64_t> counts(n, 0);
-  std::vector<std::vector<int64_t>> first_shapes(n);
   for (int batch = 0; batch < options.num_mini_batches; ++batch) {
     net->Forward();
-    for (size_t i = 0; i < n; ++i) {
+    for (size_t i = 0; i < blobs.size(); ++i) {
       blobs[i]->ToPlain();  // whatever the net's policy (Net::set_plain_after_pass)
-      const Blob& blob = *blobs[i];
-      const int num = blob.num_axes() == 0 ? 1 : blob.shape(0);
-      const int dim = num == 0 ? 0 : blob.count() / num;
-      const std::vector<int64_t> inner = InnerShape(blob);
-      if (first_shapes[i].empty()) {
-        first_shapes[i] = inner;
-      } else if (first_shapes[i] != inner) {
-        Throw("Blob '", options.blob_names[i], "' changed shape between mini-batches (now ",
-              blob.shape_string(), ").");
-      }
-      const float* data = blob.cpu_data();
-      if (options.format == FeatureFormat::LMDB) {
-        Datum datum;
-        datum.set_channels(blob.channels());
-        datum.set_height(blob.height());
-        datum.set_width(blob.width());
-        for (int k = 0; k < num; ++k) {
-          datum.clear_float_data();
-          for (int d = 0; d < dim; ++d) datum.add_float_data(data[k * dim + d]);
-          txns[i]->Put(FeatureKey(counts[i]), datum.SerializeAsString());
-          ++counts[i];
-          if (counts[i] % 1000 == 0) {
-            txns[i]->Commit();
-            LOG(INFO) << "Extracted features of " << counts[i] << " query images for feature blob "
-                      << options.blob_names[i];
-          }
-        }
-      } else {
-        if (!npys[i]) npys[i] = std::make_unique<NpyWriter>(result.written[i], inner);
-        npys[i]->Append(data, num);
-        counts[i] += num;
-      }
+      WriteBatch(*blobs[i], &sinks[i]);
     }
   }
-  for (size_t i = 0; i < n; ++i) {
-    if (options.format == FeatureFormat::LMDB) {
-      txns[i]->Commit();
-      dbs[i]->Close();
-    } else {
-      npys[i]->Close();
-    }
-    LOG(INFO) << "Extracted features of " << counts[i] << " query images for feature blob "
-              << options.blob_names[i] << " into " << result.written[i];
+  FeatureExtractionResult result;
+  for (FeatureSink& sink : sinks) {
+    CloseSink(&sink);
+    result.written.push_back(sink.path);
   }
-  result.examples = counts.empty() ? 0 : counts[0];
+  result.examples = sinks.empty() ? 0 : sinks[0].count;
   return result;
 }
 

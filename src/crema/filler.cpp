@@ -35,6 +35,11 @@ class GaussianFiller : public Filler {
     // Keep on average `sparse` non-zero inputs per output unit.
     if (blob->num_axes() < 1) Throw("The sparse gaussian filler needs a blob with axes.");
     const int num_outputs = blob->shape(0);
+    if (sparse > num_outputs) {
+      Throw("The sparse gaussian filler keeps on average sparse: ", sparse,
+            " non-zero weights per output, but the blob ", blob->shape_string(),
+            " has only ", num_outputs, " outputs; lower sparse.");
+    }
     const float non_zero_probability = static_cast<float>(sparse) / num_outputs;
     std::vector<int> mask(blob->count());
     rng_bernoulli(blob->count(), non_zero_probability, mask.data());

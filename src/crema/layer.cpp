@@ -2,6 +2,8 @@
 
 #include <glog/logging.h>
 
+#include <algorithm>
+
 #include "crema/layer_registry.hpp"
 #include "crema/math/math_functions.hpp"
 
@@ -145,6 +147,37 @@ void LossLayer::Reshape(const std::vector<Blob*>& bottom,
          "got ", bottom[0]->shape_string(), " and ", bottom[1]->shape_string(), ".");
   }
   top[0]->Reshape(std::vector<int>{});
+}
+
+LossParameter::NormalizationMode LossLayer::ReadNormalization(
+    LossParameter::NormalizationMode default_mode) const {
+  const LossParameter& param = layer_param_.loss_param();
+  if (param.has_normalization()) return param.normalization();
+  if (param.has_normalize()) {
+    return param.normalize() ? LossParameter::VALID : LossParameter::BATCH_SIZE;
+  }
+  return default_mode;
+}
+
+float LossLayer::GetNormalizer(LossParameter::NormalizationMode mode,
+                               int outer_num, int inner_num, int valid_count) {
+  float normalizer = 1.f;
+  switch (mode) {
+    case LossParameter::FULL:
+      normalizer = static_cast<float>(outer_num) * inner_num;
+      break;
+    case LossParameter::VALID:
+      normalizer = valid_count == -1 ? static_cast<float>(outer_num) * inner_num
+                                     : static_cast<float>(valid_count);
+      break;
+    case LossParameter::BATCH_SIZE:
+      normalizer = static_cast<float>(outer_num);
+      break;
+    case LossParameter::NONE:
+      normalizer = 1.f;
+      break;
+  }
+  return std::max(1.f, normalizer);
 }
 
 void NeuronLayer::Reshape(const std::vector<Blob*>& bottom,

@@ -24,7 +24,11 @@ NetScores ScoreNet(Net* net, int iterations, const ScoreOptions& options) {
           scores.loss_weights.push_back(net->blob_loss_weights()[blob_index]);
           sums.push_back(0);
         }
-        CHECK_LT(idx, sums.size()) << "net outputs changed size between batches";
+        if (idx >= sums.size()) {
+          Throw("The net's outputs hold more values at batch ", i, " than at batch 0 ('",
+                name, "' is now ", result[j]->shape_string(),
+                "); scoring needs outputs of the same size every batch.");
+        }
         sums[idx] += values[k];
         if (options.log_batches) {
           LOG(INFO) << "Batch " << i << ", " << name << " = " << values[k];

@@ -1,11 +1,30 @@
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <memory>
+#include <string>
+
 #include "crema/blob.hpp"
 #include "crema/layer_registry.hpp"
 #include "support/test_util.hpp"
 
 namespace crema {
 namespace {
+
+// The message of the crema::Error that f throws; fails the test otherwise.
+std::string ErrorOf(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected a crema::Error";
+  return "";
+}
+
+bool Contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 TEST(BlobTest, ShapeCountAndAxes) {
   Blob blob(2, 3, 4, 5);
@@ -29,6 +48,12 @@ TEST(BlobTest, LegacyAccessorsPadMissingAxes) {
   EXPECT_EQ(3, blob.channels());
   EXPECT_EQ(1, blob.height());
   EXPECT_EQ(1, blob.width());
+}
+
+TEST(BlobTest, UnshapedBlobValuesAreAnError) {
+  Blob blob;
+  EXPECT_THROW(blob.cpu_data(), Error);
+  EXPECT_THROW(blob.mutable_cpu_diff(), Error);
 }
 
 TEST(BlobTest, LimitsAreErrors) {
@@ -168,6 +193,49 @@ TEST(BlobTest, CopyFromChecksCount) {
   EXPECT_THROW(b.CopyFrom(a), Error);
   b.CopyFrom(a, false, true);
   EXPECT_EQ(a.shape(), b.shape());
+}
+
+TEST(BlobTest, MisuseIsAnErrorNamingTheShapes) {
+  Blob blob;
+  std::string what = ErrorOf([&] { blob.Reshape({2, -1}); });
+  EXPECT_TRUE(Contains(what, "2 x -1")) << what;
+  BlobShape proto_shape;
+  proto_shape.add_dim(3);
+  proto_shape.add_dim(-2);
+  what = ErrorOf([&] { blob.Reshape(proto_shape); });
+  EXPECT_TRUE(Contains(what, "dimension 1 is -2")) << what;
+
+  Blob a({2, 3}), b({5});
+  what = ErrorOf([&] { b.CopyFrom(a); });
+  EXPECT_TRUE(Contains(what, "2 x 3 (6)") && Contains(what, "5 (5)")) << what;
+  what = ErrorOf([&] { b.ShareData(a); });
+  EXPECT_TRUE(Contains(what, "2 x 3 (6)") && Contains(what, "share the data")) << what;
+  what = ErrorOf([&] { b.ShareDiff(a); });
+  EXPECT_TRUE(Contains(what, "share the diff")) << what;
+  what = ErrorOf([&] { a.SetDataBuffer(std::make_shared<SyncedMemory>(8)); });
+  EXPECT_TRUE(Contains(what, "24 bytes") && Contains(what, "got 8 bytes")) << what;
+  what = ErrorOf([&] { a.SetDataBuffer(nullptr); });
+  EXPECT_TRUE(Contains(what, "got none")) << what;
+
+  what = ErrorOf([&] { a.count(1, 3); });
+  EXPECT_TRUE(Contains(what, "[1, 3)") && Contains(what, "2 x 3")) << what;
+  EXPECT_THROW(a.count(2, 1), Error);
+  EXPECT_THROW(a.count(-1), Error);
+}
+
+TEST(BlobTest, OffsetsOutOfRangeAreErrors) {
+  Blob blob(2, 3, 4, 5);
+  // One past the end of an axis is a valid offset (end pointers).
+  EXPECT_EQ(blob.count(), blob.offset(2));
+  EXPECT_EQ(blob.count(), blob.offset({2}));
+  std::string what = ErrorOf([&] { blob.offset(0, 4); });
+  EXPECT_TRUE(Contains(what, "Index 4 on axis 1") && Contains(what, "[0, 3]")) << what;
+  EXPECT_THROW(blob.offset(3), Error);
+  EXPECT_THROW(blob.offset(0, 0, -1), Error);
+  EXPECT_THROW(blob.offset(0, 0, 0, 6), Error);
+  EXPECT_THROW(blob.offset({0, 0, 5}), Error);
+  what = ErrorOf([&] { blob.offset({0, 0, 0, 0, 0}); });
+  EXPECT_TRUE(Contains(what, "at most 4 indices, got 5")) << what;
 }
 
 }  // namespace

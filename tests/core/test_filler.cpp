@@ -1,8 +1,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "crema/filler.hpp"
+#include "crema/math/math_functions.hpp"
 #include "support/test_util.hpp"
 
 namespace crema {
@@ -58,6 +61,26 @@ TEST(FillerTest, SparseGaussianKeepsAboutSparseInputsPerOutput) {
   for (int i = 0; i < blob.count(); ++i) nonzero += blob.cpu_data()[i] != 0;
   // p = sparse / num_outputs = 10 / 50.
   EXPECT_NEAR(0.2, static_cast<double>(nonzero) / blob.count(), 0.02);
+}
+
+TEST(FillerTest, SparseAboveTheOutputCountIsAnError) {
+  Blob blob({4, 10});
+  try {
+    GetFiller(Param("type: 'gaussian' std: 1 sparse: 5"))->Fill(&blob);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("only 4 outputs"), std::string::npos) << e.what();
+  }
+}
+
+TEST(FillerTest, RandomDrawsRejectBadParameters) {
+  std::vector<float> values(3);
+  std::vector<int> mask(3);
+  EXPECT_THROW(rng_uniform(3, 1.f, 0.f, values.data()), Error);
+  EXPECT_THROW(rng_gaussian(3, 0.f, 0.f, values.data()), Error);
+  EXPECT_THROW(rng_bernoulli(3, 1.5f, mask.data()), Error);
+  EXPECT_THROW(rng_bernoulli(3, -0.1f, mask.data()), Error);
+  EXPECT_NO_THROW(rng_bernoulli(3, 1.f, mask.data()));
 }
 
 TEST(FillerTest, PositiveUnitballRowsSumToOne) {

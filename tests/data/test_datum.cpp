@@ -107,6 +107,17 @@ TEST(DatumTest, FloatDatumRoundTripsThroughProto) {
   EXPECT_THROW(DatumToCVMat(back), Error);
 }
 
+TEST(DatumTest, RawDatumsNeedEightBitImages) {
+  const cv::Mat deep(2, 3, CV_16UC1, cv::Scalar(1000));
+  Datum datum;
+  try {
+    CVMatToDatum(deep, &datum);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("16-bit"), std::string::npos) << e.what();
+  }
+}
+
 TEST(DatumTest, UnreadableFilesAreRejected) {
   ScratchDir dir;
   Datum datum;

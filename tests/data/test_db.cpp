@@ -112,6 +112,20 @@ TEST(LmdbTest, ClearErrors) {
   EXPECT_THROW(db::GetDB("rocks"), Error);
 }
 
+TEST(LmdbTest, UsingAClosedDatabaseIsAnError) {
+  ScratchDir dir;
+  auto db = db::OpenDB("lmdb", dir / "db", db::Mode::NEW);
+  db->Close();
+  try {
+    db->NewCursor();
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("is not open"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(db->NewTransaction(), Error);
+  EXPECT_THROW(db->Count(), Error);
+}
+
 TEST(LmdbTest, EmptyDatabaseHasInvalidCursor) {
   ScratchDir dir;
   { auto db = db::OpenDB("lmdb", dir / "db", db::Mode::NEW); }

@@ -55,6 +55,25 @@ void FillLabels(Blob* labels, int classes) {
 
 // ---- EuclideanLoss ----
 
+// LossLayer's normalizer, shared by SoftmaxWithLoss, SigmoidCrossEntropyLoss
+// and InfogainLoss.
+struct NormalizerProbe : LossLayer {
+  using LossLayer::GetNormalizer;
+};
+
+TEST(LossLayerTest, NormalizerFollowsCaffe) {
+  // 2 items x 3 positions, 4 of them not ignored.
+  EXPECT_FLOAT_EQ(6.f, NormalizerProbe::GetNormalizer(LossParameter::FULL, 2, 3, 4));
+  EXPECT_FLOAT_EQ(4.f, NormalizerProbe::GetNormalizer(LossParameter::VALID, 2, 3, 4));
+  EXPECT_FLOAT_EQ(2.f, NormalizerProbe::GetNormalizer(LossParameter::BATCH_SIZE, 2, 3, 4));
+  EXPECT_FLOAT_EQ(1.f, NormalizerProbe::GetNormalizer(LossParameter::NONE, 2, 3, 4));
+  // A valid count of -1 means every position.
+  EXPECT_FLOAT_EQ(6.f, NormalizerProbe::GetNormalizer(LossParameter::VALID, 2, 3, -1));
+  // Every label ignored: divide by 1, not 0.
+  EXPECT_FLOAT_EQ(1.f, NormalizerProbe::GetNormalizer(LossParameter::VALID, 2, 3, 0));
+  EXPECT_FLOAT_EQ(1.f, NormalizerProbe::GetNormalizer(LossParameter::BATCH_SIZE, 0, 3, 0));
+}
+
 TEST(EuclideanLossLayerTest, Forward) {
   Blob a(std::vector<int>{2, 2}), b(std::vector<int>{2, 2}), top;
   SetData(&a, {1, 2, 3, 4});

@@ -40,7 +40,6 @@ class InfogainLossLayer : public LossLayer {
                     const std::vector<Blob*>& bottom) override;
 
  private:
-  float Normalizer(int valid_count) const;
   int LabelAt(const float* label, int index) const;
   const Blob& Infogain(const std::vector<Blob*>& bottom) const;
   std::shared_ptr<Layer> softmax_layer_;

@@ -29,7 +29,6 @@ class SigmoidCrossEntropyLossLayer : public LossLayer {
                     const std::vector<Blob*>& bottom) override;
 
  private:
-  float Normalizer(int valid_count) const;
   Blob sigmoid_;
   bool has_ignore_label_ = false;
   int ignore_label_ = 0;

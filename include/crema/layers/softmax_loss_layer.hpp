@@ -33,9 +33,6 @@ class SoftmaxWithLossLayer : public LossLayer {
                     const std::vector<Blob*>& bottom) override;
 
  private:
-  // The divisor of the summed loss for the configured normalization, given
-  // the number of positions that were not ignored (at least 1).
-  float GetNormalizer(int valid_count) const;
   // The label at a position, checked against the number of classes.
   int LabelAt(const float* label, int index) const;
 

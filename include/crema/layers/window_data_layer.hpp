@@ -11,6 +11,7 @@
 #ifndef CREMA_LAYERS_WINDOW_DATA_LAYER_HPP_
 #define CREMA_LAYERS_WINDOW_DATA_LAYER_HPP_
 
+#include <istream>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,8 @@ class WindowDataLayer : public BasePrefetchingDataLayer {
   };
 
   void ReadWindowFile(const std::string& source);
+  // Reads one window line of the current image; `where` names it in errors.
+  void ReadWindow(std::istream& in, const std::string& where);
   cv::Mat LoadImage(const Image& image) const;
   // Writes `window` into item `item` of `data` (zeroed beforehand).
   void WarpWindow(const Window& window, bool mirror, int item, Blob* data) const;

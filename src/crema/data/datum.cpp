@@ -106,7 +106,10 @@ bool ReadImageToDatum(const std::string& path, int label, int height, int width,
 }
 
 void CVMatToDatum(const cv::Mat& image, Datum* datum) {
-  CHECK_EQ(image.depth(), CV_8U) << "only 8-bit images can be stored as raw datums";
+  if (image.depth() != CV_8U) {
+    Throw("Only 8-bit images can be stored as raw datums; this ", image.cols, " x ",
+          image.rows, " image has ", 8 * image.elemSize1(), "-bit channels.");
+  }
   const int channels = image.channels();
   const int height = image.rows;
   const int width = image.cols;

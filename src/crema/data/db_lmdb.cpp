@@ -207,17 +207,17 @@ class Lmdb : public DB {
   }
 
   std::unique_ptr<Cursor> NewCursor() override {
-    CHECK(env_) << "NewCursor on a closed DB";
+    CheckOpen("read");
     return std::make_unique<LmdbCursor>(env_, source_);
   }
 
   std::unique_ptr<Transaction> NewTransaction() override {
-    CHECK(env_) << "NewTransaction on a closed DB";
+    CheckOpen("write");
     return std::make_unique<LmdbTransaction>(env_, source_);
   }
 
   int64_t Count() override {
-    CHECK(env_) << "Count on a closed DB";
+    CheckOpen("count the entries of");
     MDB_stat stat;
     CheckLmdb(mdb_env_stat(env_, &stat), "cannot read statistics", source_);
     return static_cast<int64_t>(stat.ms_entries);
@@ -233,6 +233,14 @@ class Lmdb : public DB {
   const std::string& source() const override { return source_; }
 
  private:
+  // A DB that was never opened, or was closed, has no environment to use.
+  void CheckOpen(const char* action) const {
+    if (!env_) {
+      Throw("Cannot ", action, " the LMDB '", source_, "': it is not open (open it first, "
+            "or do not use it after Close()).");
+    }
+  }
+
   int TryOpen(unsigned int flags) {
     int rc = mdb_env_create(&env_);
     if (rc != MDB_SUCCESS) return rc;

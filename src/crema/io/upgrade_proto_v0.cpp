@@ -90,8 +90,192 @@ void FoldV0PaddingLayers(const std::string& source, NetParameter* param) {
   }
 }
 
-// Turns one V0 layer (wrapped in a V1 entry) into a V1 layer. Fields a type
-// does not take are dropped with a warning, as Caffe does.
+// One V0 layer on its way to V1: the fields it has, the V1 layer they go to,
+// and the warning for a field its type does not take (dropped, as Caffe
+// does).
+struct V0Conversion {
+  const std::string& source;
+  const V0LayerParameter& v0;
+  const std::string& type;
+  V1LayerParameter* out;
+
+  bool Is(const char* name) const { return type == name; }
+  void Drop(const char* field) const {
+    LOG(WARNING) << source << ": V0 layer '" << v0.name() << "' of type \"" << type
+                 << "\" has field " << field << ", which that type does not take; ignored.";
+  }
+};
+
+// num_output, biasterm and the fillers: convolution and inner product.
+void ConvertV0Learned(const V0Conversion& c) {
+  const V0LayerParameter& v0 = c.v0;
+  V1LayerParameter* out = c.out;
+  const bool conv = c.Is("conv"), ip = c.Is("innerproduct");
+  if (v0.has_num_output()) {
+    if (conv) out->mutable_convolution_param()->set_num_output(v0.num_output());
+    else if (ip) out->mutable_inner_product_param()->set_num_output(v0.num_output());
+    else c.Drop("num_output");
+  }
+  if (v0.has_biasterm()) {
+    if (conv) out->mutable_convolution_param()->set_bias_term(v0.biasterm());
+    else if (ip) out->mutable_inner_product_param()->set_bias_term(v0.biasterm());
+    else c.Drop("biasterm");
+  }
+  if (v0.has_weight_filler()) {
+    if (conv) *out->mutable_convolution_param()->mutable_weight_filler() = v0.weight_filler();
+    else if (ip) *out->mutable_inner_product_param()->mutable_weight_filler() = v0.weight_filler();
+    else c.Drop("weight_filler");
+  }
+  if (v0.has_bias_filler()) {
+    if (conv) *out->mutable_convolution_param()->mutable_bias_filler() = v0.bias_filler();
+    else if (ip) *out->mutable_inner_product_param()->mutable_bias_filler() = v0.bias_filler();
+    else c.Drop("bias_filler");
+  }
+}
+
+// pad, kernelsize, group, stride and pool: convolution and pooling windows.
+void ConvertV0Window(const V0Conversion& c) {
+  const V0LayerParameter& v0 = c.v0;
+  V1LayerParameter* out = c.out;
+  const bool conv = c.Is("conv"), pool = c.Is("pool");
+  if (v0.has_pad()) {
+    if (conv) out->mutable_convolution_param()->add_pad(v0.pad());
+    else if (pool) out->mutable_pooling_param()->set_pad(v0.pad());
+    else c.Drop("pad");
+  }
+  if (v0.has_kernelsize()) {
+    if (conv) out->mutable_convolution_param()->add_kernel_size(v0.kernelsize());
+    else if (pool) out->mutable_pooling_param()->set_kernel_size(v0.kernelsize());
+    else c.Drop("kernelsize");
+  }
+  if (v0.has_group()) {
+    if (conv) out->mutable_convolution_param()->set_group(v0.group());
+    else c.Drop("group");
+  }
+  if (v0.has_stride()) {
+    if (conv) out->mutable_convolution_param()->add_stride(v0.stride());
+    else if (pool) out->mutable_pooling_param()->set_stride(v0.stride());
+    else c.Drop("stride");
+  }
+  if (v0.has_pool()) {
+    // V0's and the current PoolMethod enums share their values.
+    if (pool) {
+      out->mutable_pooling_param()->set_pool(
+          static_cast<PoolingParameter::PoolMethod>(static_cast<int>(v0.pool())));
+    } else {
+      c.Drop("pool");
+    }
+  }
+}
+
+// dropout_ratio, the LRN constants, concat_dim and hdf5_output_param.
+void ConvertV0Simple(const V0Conversion& c) {
+  const V0LayerParameter& v0 = c.v0;
+  V1LayerParameter* out = c.out;
+  if (v0.has_dropout_ratio()) {
+    if (c.Is("dropout")) out->mutable_dropout_param()->set_dropout_ratio(v0.dropout_ratio());
+    else c.Drop("dropout_ratio");
+  }
+  const bool lrn = c.Is("lrn");
+  if (v0.has_local_size()) {
+    if (lrn) out->mutable_lrn_param()->set_local_size(v0.local_size());
+    else c.Drop("local_size");
+  }
+  if (v0.has_alpha()) {
+    if (lrn) out->mutable_lrn_param()->set_alpha(v0.alpha());
+    else c.Drop("alpha");
+  }
+  if (v0.has_beta()) {
+    if (lrn) out->mutable_lrn_param()->set_beta(v0.beta());
+    else c.Drop("beta");
+  }
+  if (v0.has_k()) {
+    if (lrn) out->mutable_lrn_param()->set_k(v0.k());
+    else c.Drop("k");
+  }
+  if (v0.has_concat_dim()) {
+    if (c.Is("concat")) out->mutable_concat_param()->set_concat_dim(v0.concat_dim());
+    else c.Drop("concat_dim");
+  }
+  if (v0.has_hdf5_output_param()) {
+    if (c.Is("hdf5_output")) *out->mutable_hdf5_output_param() = v0.hdf5_output_param();
+    else c.Drop("hdf5_output_param");
+  }
+}
+
+// Where the data layers read from, how many at a time, and the
+// preprocessing fields (which go to transform_param whatever the type).
+void ConvertV0Input(const V0Conversion& c) {
+  const V0LayerParameter& v0 = c.v0;
+  V1LayerParameter* out = c.out;
+  const bool data = c.Is("data"), hdf5 = c.Is("hdf5_data"), images = c.Is("images"),
+             window = c.Is("window_data");
+  if (v0.has_source()) {
+    if (data) out->mutable_data_param()->set_source(v0.source());
+    else if (hdf5) out->mutable_hdf5_data_param()->set_source(v0.source());
+    else if (images) out->mutable_image_data_param()->set_source(v0.source());
+    else if (window) out->mutable_window_data_param()->set_source(v0.source());
+    else if (c.Is("infogain_loss")) out->mutable_infogain_loss_param()->set_source(v0.source());
+    else c.Drop("source");
+  }
+  if (v0.has_scale()) out->mutable_transform_param()->set_scale(v0.scale());
+  if (v0.has_meanfile()) out->mutable_transform_param()->set_mean_file(v0.meanfile());
+  if (v0.has_cropsize()) out->mutable_transform_param()->set_crop_size(v0.cropsize());
+  if (v0.has_mirror()) out->mutable_transform_param()->set_mirror(v0.mirror());
+  if (v0.has_batchsize()) {
+    if (data) out->mutable_data_param()->set_batch_size(v0.batchsize());
+    else if (hdf5) out->mutable_hdf5_data_param()->set_batch_size(v0.batchsize());
+    else if (images) out->mutable_image_data_param()->set_batch_size(v0.batchsize());
+    else if (window) out->mutable_window_data_param()->set_batch_size(v0.batchsize());
+    else c.Drop("batchsize");
+  }
+  if (v0.has_rand_skip()) {
+    if (data) out->mutable_data_param()->set_rand_skip(v0.rand_skip());
+    else if (images) out->mutable_image_data_param()->set_rand_skip(v0.rand_skip());
+    else c.Drop("rand_skip");
+  }
+}
+
+// The ImageData and WindowData options.
+void ConvertV0ImageOptions(const V0Conversion& c) {
+  const V0LayerParameter& v0 = c.v0;
+  V1LayerParameter* out = c.out;
+  const bool images = c.Is("images"), window = c.Is("window_data");
+  if (v0.has_shuffle_images()) {
+    if (images) out->mutable_image_data_param()->set_shuffle(v0.shuffle_images());
+    else c.Drop("shuffle_images");
+  }
+  if (v0.has_new_height()) {
+    if (images) out->mutable_image_data_param()->set_new_height(v0.new_height());
+    else c.Drop("new_height");
+  }
+  if (v0.has_new_width()) {
+    if (images) out->mutable_image_data_param()->set_new_width(v0.new_width());
+    else c.Drop("new_width");
+  }
+  if (v0.has_det_fg_threshold()) {
+    if (window) out->mutable_window_data_param()->set_fg_threshold(v0.det_fg_threshold());
+    else c.Drop("det_fg_threshold");
+  }
+  if (v0.has_det_bg_threshold()) {
+    if (window) out->mutable_window_data_param()->set_bg_threshold(v0.det_bg_threshold());
+    else c.Drop("det_bg_threshold");
+  }
+  if (v0.has_det_fg_fraction()) {
+    if (window) out->mutable_window_data_param()->set_fg_fraction(v0.det_fg_fraction());
+    else c.Drop("det_fg_fraction");
+  }
+  if (v0.has_det_context_pad()) {
+    if (window) out->mutable_window_data_param()->set_context_pad(v0.det_context_pad());
+    else c.Drop("det_context_pad");
+  }
+  if (v0.has_det_crop_mode()) {
+    if (window) out->mutable_window_data_param()->set_crop_mode(v0.det_crop_mode());
+    else c.Drop("det_crop_mode");
+  }
+}
+
+// Turns one V0 layer (wrapped in a V1 entry) into a V1 layer.
 void ConvertV0Layer(const std::string& source, V1LayerParameter* conn, V1LayerParameter* out) {
   out->Clear();
   out->mutable_bottom()->Swap(conn->mutable_bottom());
@@ -104,147 +288,12 @@ void ConvertV0Layer(const std::string& source, V1LayerParameter* conn, V1LayerPa
   *out->mutable_blobs_lr() = v0.blobs_lr();
   *out->mutable_weight_decay() = v0.weight_decay();
 
-  const bool conv = type == "conv", ip = type == "innerproduct", pool = type == "pool";
-  const bool data = type == "data", images = type == "images", window = type == "window_data";
-  auto drop = [&](const char* field) {
-    LOG(WARNING) << source << ": V0 layer '" << v0.name() << "' of type \"" << type
-                 << "\" has field " << field << ", which that type does not take; ignored.";
-  };
-
-  if (v0.has_num_output()) {
-    if (conv) out->mutable_convolution_param()->set_num_output(v0.num_output());
-    else if (ip) out->mutable_inner_product_param()->set_num_output(v0.num_output());
-    else drop("num_output");
-  }
-  if (v0.has_biasterm()) {
-    if (conv) out->mutable_convolution_param()->set_bias_term(v0.biasterm());
-    else if (ip) out->mutable_inner_product_param()->set_bias_term(v0.biasterm());
-    else drop("biasterm");
-  }
-  if (v0.has_weight_filler()) {
-    if (conv) *out->mutable_convolution_param()->mutable_weight_filler() = v0.weight_filler();
-    else if (ip) *out->mutable_inner_product_param()->mutable_weight_filler() = v0.weight_filler();
-    else drop("weight_filler");
-  }
-  if (v0.has_bias_filler()) {
-    if (conv) *out->mutable_convolution_param()->mutable_bias_filler() = v0.bias_filler();
-    else if (ip) *out->mutable_inner_product_param()->mutable_bias_filler() = v0.bias_filler();
-    else drop("bias_filler");
-  }
-  if (v0.has_pad()) {
-    if (conv) out->mutable_convolution_param()->add_pad(v0.pad());
-    else if (pool) out->mutable_pooling_param()->set_pad(v0.pad());
-    else drop("pad");
-  }
-  if (v0.has_kernelsize()) {
-    if (conv) out->mutable_convolution_param()->add_kernel_size(v0.kernelsize());
-    else if (pool) out->mutable_pooling_param()->set_kernel_size(v0.kernelsize());
-    else drop("kernelsize");
-  }
-  if (v0.has_group()) {
-    if (conv) out->mutable_convolution_param()->set_group(v0.group());
-    else drop("group");
-  }
-  if (v0.has_stride()) {
-    if (conv) out->mutable_convolution_param()->add_stride(v0.stride());
-    else if (pool) out->mutable_pooling_param()->set_stride(v0.stride());
-    else drop("stride");
-  }
-  if (v0.has_pool()) {
-    // V0's and the current PoolMethod enums share their values.
-    if (pool) {
-      out->mutable_pooling_param()->set_pool(
-          static_cast<PoolingParameter::PoolMethod>(static_cast<int>(v0.pool())));
-    } else {
-      drop("pool");
-    }
-  }
-  if (v0.has_dropout_ratio()) {
-    if (type == "dropout") out->mutable_dropout_param()->set_dropout_ratio(v0.dropout_ratio());
-    else drop("dropout_ratio");
-  }
-  const bool lrn = type == "lrn";
-  if (v0.has_local_size()) {
-    if (lrn) out->mutable_lrn_param()->set_local_size(v0.local_size());
-    else drop("local_size");
-  }
-  if (v0.has_alpha()) {
-    if (lrn) out->mutable_lrn_param()->set_alpha(v0.alpha());
-    else drop("alpha");
-  }
-  if (v0.has_beta()) {
-    if (lrn) out->mutable_lrn_param()->set_beta(v0.beta());
-    else drop("beta");
-  }
-  if (v0.has_k()) {
-    if (lrn) out->mutable_lrn_param()->set_k(v0.k());
-    else drop("k");
-  }
-  if (v0.has_source()) {
-    if (data) out->mutable_data_param()->set_source(v0.source());
-    else if (type == "hdf5_data") out->mutable_hdf5_data_param()->set_source(v0.source());
-    else if (images) out->mutable_image_data_param()->set_source(v0.source());
-    else if (window) out->mutable_window_data_param()->set_source(v0.source());
-    else if (type == "infogain_loss") out->mutable_infogain_loss_param()->set_source(v0.source());
-    else drop("source");
-  }
-  // The preprocessing fields go straight to transform_param, whatever the type.
-  if (v0.has_scale()) out->mutable_transform_param()->set_scale(v0.scale());
-  if (v0.has_meanfile()) out->mutable_transform_param()->set_mean_file(v0.meanfile());
-  if (v0.has_cropsize()) out->mutable_transform_param()->set_crop_size(v0.cropsize());
-  if (v0.has_mirror()) out->mutable_transform_param()->set_mirror(v0.mirror());
-  if (v0.has_batchsize()) {
-    if (data) out->mutable_data_param()->set_batch_size(v0.batchsize());
-    else if (type == "hdf5_data") out->mutable_hdf5_data_param()->set_batch_size(v0.batchsize());
-    else if (images) out->mutable_image_data_param()->set_batch_size(v0.batchsize());
-    else if (window) out->mutable_window_data_param()->set_batch_size(v0.batchsize());
-    else drop("batchsize");
-  }
-  if (v0.has_rand_skip()) {
-    if (data) out->mutable_data_param()->set_rand_skip(v0.rand_skip());
-    else if (images) out->mutable_image_data_param()->set_rand_skip(v0.rand_skip());
-    else drop("rand_skip");
-  }
-  if (v0.has_shuffle_images()) {
-    if (images) out->mutable_image_data_param()->set_shuffle(v0.shuffle_images());
-    else drop("shuffle_images");
-  }
-  if (v0.has_new_height()) {
-    if (images) out->mutable_image_data_param()->set_new_height(v0.new_height());
-    else drop("new_height");
-  }
-  if (v0.has_new_width()) {
-    if (images) out->mutable_image_data_param()->set_new_width(v0.new_width());
-    else drop("new_width");
-  }
-  if (v0.has_concat_dim()) {
-    if (type == "concat") out->mutable_concat_param()->set_concat_dim(v0.concat_dim());
-    else drop("concat_dim");
-  }
-  if (v0.has_det_fg_threshold()) {
-    if (window) out->mutable_window_data_param()->set_fg_threshold(v0.det_fg_threshold());
-    else drop("det_fg_threshold");
-  }
-  if (v0.has_det_bg_threshold()) {
-    if (window) out->mutable_window_data_param()->set_bg_threshold(v0.det_bg_threshold());
-    else drop("det_bg_threshold");
-  }
-  if (v0.has_det_fg_fraction()) {
-    if (window) out->mutable_window_data_param()->set_fg_fraction(v0.det_fg_fraction());
-    else drop("det_fg_fraction");
-  }
-  if (v0.has_det_context_pad()) {
-    if (window) out->mutable_window_data_param()->set_context_pad(v0.det_context_pad());
-    else drop("det_context_pad");
-  }
-  if (v0.has_det_crop_mode()) {
-    if (window) out->mutable_window_data_param()->set_crop_mode(v0.det_crop_mode());
-    else drop("det_crop_mode");
-  }
-  if (v0.has_hdf5_output_param()) {
-    if (type == "hdf5_output") *out->mutable_hdf5_output_param() = v0.hdf5_output_param();
-    else drop("hdf5_output_param");
-  }
+  const V0Conversion conversion{source, v0, type, out};
+  ConvertV0Learned(conversion);
+  ConvertV0Window(conversion);
+  ConvertV0Simple(conversion);
+  ConvertV0Input(conversion);
+  ConvertV0ImageOptions(conversion);
 }
 
 }  // namespace

@@ -30,6 +30,16 @@ class QuietHDF5 {
 
 bool FileExists(const std::string& path) { return std::ifstream(path).good(); }
 
+// The dimensions of an open dataset (empty when it has no axes).
+std::vector<int> DatasetShape(hid_t set) {
+  const hid_t space = H5Dget_space(set);
+  const int rank = H5Sget_simple_extent_ndims(space);
+  std::vector<hsize_t> dims(std::max(rank, 0));
+  if (rank > 0) H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+  H5Sclose(space);
+  return std::vector<int>(dims.begin(), dims.end());
+}
+
 std::string Trim(const std::string& s) {
   const size_t begin = s.find_first_not_of(" \t\r\n");
   if (begin == std::string::npos) return "";
@@ -101,18 +111,13 @@ void HDF5DataLayer::LoadCurrentFile() {
       Fail("HDF5 file '", name, "' has no dataset '", dataset,
            "' (each top reads the dataset of its name).");
     }
-    const hid_t space = H5Dget_space(set);
-    const int rank = H5Sget_simple_extent_ndims(space);
-    std::vector<hsize_t> dims(std::max(rank, 0));
-    if (rank > 0) H5Sget_simple_extent_dims(space, dims.data(), nullptr);
-    H5Sclose(space);
-    std::vector<int> shape(dims.begin(), dims.end());
+    const std::vector<int> shape = DatasetShape(set);
     const auto fail = [&](const std::string& why) {
       H5Dclose(set);
       H5Fclose(file_id);
       Fail("dataset '", dataset, "' of '", name, "' ", why);
     };
-    if (rank < 1) fail("has no axes; it needs at least one (rows).");
+    if (shape.empty()) fail("has no axes; it needs at least one (rows).");
     if (shape[0] <= 0) fail("has no rows.");
     if (i > 0 && shape[0] != data_[0]->shape(0)) {
       fail(StrCat("has ", shape[0], " rows but dataset '", layer_param_.top(0),

@@ -35,7 +35,7 @@ void InfogainLossLayer::LayerSetUp(const std::vector<Blob*>& bottom,
     Fail("loss_param.normalize is not supported by InfogainLoss (as in Caffe); "
          "use loss_param.normalization.");
   }
-  normalization_ = loss_param.normalization();
+  normalization_ = ReadNormalization(LossParameter::VALID);
 
   if (bottom.size() < 3) {
     const InfogainLossParameter& p = layer_param_.infogain_loss_param();
@@ -84,25 +84,6 @@ const Blob& InfogainLossLayer::Infogain(const std::vector<Blob*>& bottom) const 
   return bottom.size() >= 3 ? *bottom[2] : infogain_;
 }
 
-float InfogainLossLayer::Normalizer(int valid_count) const {
-  float normalizer = 1.f;
-  switch (normalization_) {
-    case LossParameter::FULL:
-      normalizer = static_cast<float>(outer_num_ * inner_num_);
-      break;
-    case LossParameter::VALID:
-      normalizer = static_cast<float>(valid_count);
-      break;
-    case LossParameter::BATCH_SIZE:
-      normalizer = static_cast<float>(outer_num_);
-      break;
-    case LossParameter::NONE:
-      normalizer = 1.f;
-      break;
-  }
-  return std::max(1.f, normalizer);
-}
-
 int InfogainLossLayer::LabelAt(const float* label, int index) const {
   const int value = static_cast<int>(label[index]);
   if (value < 0 || value >= num_labels_) {
@@ -135,7 +116,7 @@ void InfogainLossLayer::Forward_cpu(const std::vector<Blob*>& bottom,
       ++valid;
     }
   }
-  top[0]->mutable_cpu_data()[0] = loss / Normalizer(valid);
+  top[0]->mutable_cpu_data()[0] = loss / GetNormalizer(normalization_, outer_num_, inner_num_, valid);
   if (top.size() == 2) top[1]->ShareData(prob_);
 }
 
@@ -173,7 +154,8 @@ void InfogainLossLayer::Backward_cpu(const std::vector<Blob*>& top,
       ++valid;
     }
   }
-  cpu_scal(bottom[0]->count(), top[0]->cpu_diff()[0] / Normalizer(valid), bottom_diff);
+  cpu_scal(bottom[0]->count(), top[0]->cpu_diff()[0] /
+      GetNormalizer(normalization_, outer_num_, inner_num_, valid), bottom_diff);
 }
 
 CREMA_REGISTER_LAYER("InfogainLoss", InfogainLossLayer);

@@ -15,13 +15,7 @@ void SigmoidCrossEntropyLossLayer::LayerSetUp(const std::vector<Blob*>& bottom,
   has_ignore_label_ = p.has_ignore_label();
   ignore_label_ = p.ignore_label();
   // Unlike SoftmaxWithLoss, Caffe keeps BATCH_SIZE as this layer's default.
-  if (p.has_normalization()) {
-    normalization_ = p.normalization();
-  } else if (p.has_normalize()) {
-    normalization_ = p.normalize() ? LossParameter::VALID : LossParameter::BATCH_SIZE;
-  } else {
-    normalization_ = LossParameter::BATCH_SIZE;
-  }
+  normalization_ = ReadNormalization(LossParameter::BATCH_SIZE);
 }
 
 void SigmoidCrossEntropyLossLayer::Reshape(const std::vector<Blob*>& bottom,
@@ -34,26 +28,6 @@ void SigmoidCrossEntropyLossLayer::Reshape(const std::vector<Blob*>& bottom,
   outer_num_ = bottom[0]->shape(0);
   inner_num_ = bottom[0]->count(1);
   sigmoid_.ReshapeLike(*bottom[0]);
-}
-
-float SigmoidCrossEntropyLossLayer::Normalizer(int valid_count) const {
-  float normalizer = 1.f;
-  switch (normalization_) {
-    case LossParameter::FULL:
-      normalizer = static_cast<float>(outer_num_ * inner_num_);
-      break;
-    case LossParameter::VALID:
-      normalizer = static_cast<float>(valid_count);
-      break;
-    case LossParameter::BATCH_SIZE:
-      normalizer = static_cast<float>(outer_num_);
-      break;
-    case LossParameter::NONE:
-      normalizer = 1.f;
-      break;
-  }
-  // A batch whose targets are all ignored gives 0, not a division by zero.
-  return std::max(1.f, normalizer);
 }
 
 void SigmoidCrossEntropyLossLayer::Forward_cpu(const std::vector<Blob*>& bottom,
@@ -71,7 +45,7 @@ void SigmoidCrossEntropyLossLayer::Forward_cpu(const std::vector<Blob*>& bottom,
     loss += std::max(x[i], 0.f) - target[i] * x[i] + std::log1p(std::exp(-std::fabs(x[i])));
     ++valid;
   }
-  normalizer_ = Normalizer(valid);
+  normalizer_ = GetNormalizer(normalization_, outer_num_, inner_num_, valid);
   top[0]->mutable_cpu_data()[0] = loss / normalizer_;
 }
 

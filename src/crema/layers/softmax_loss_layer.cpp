@@ -27,14 +27,7 @@ void SoftmaxWithLossLayer::LayerSetUp(const std::vector<Blob*>& bottom,
   const LossParameter& loss_param = layer_param_.loss_param();
   has_ignore_label_ = loss_param.has_ignore_label();
   ignore_label_ = loss_param.ignore_label();
-  // As in Caffe, the legacy `normalize` only counts when `normalization`
-  // is not given: true means VALID, false means BATCH_SIZE.
-  if (!loss_param.has_normalization() && loss_param.has_normalize()) {
-    normalization_ = loss_param.normalize() ? LossParameter::VALID
-                                            : LossParameter::BATCH_SIZE;
-  } else {
-    normalization_ = loss_param.normalization();
-  }
+  normalization_ = ReadNormalization(LossParameter::VALID);
 }
 
 void SoftmaxWithLossLayer::Reshape(const std::vector<Blob*>& bottom,
@@ -55,26 +48,6 @@ void SoftmaxWithLossLayer::Reshape(const std::vector<Blob*>& bottom,
          bottom[1]->shape_string(), ".");
   }
   if (top.size() >= 2) top[1]->ReshapeLike(*bottom[0]);
-}
-
-float SoftmaxWithLossLayer::GetNormalizer(int valid_count) const {
-  float normalizer = 1.f;
-  switch (normalization_) {
-    case LossParameter::FULL:
-      normalizer = static_cast<float>(outer_num_ * inner_num_);
-      break;
-    case LossParameter::VALID:
-      normalizer = static_cast<float>(valid_count);
-      break;
-    case LossParameter::BATCH_SIZE:
-      normalizer = static_cast<float>(outer_num_);
-      break;
-    case LossParameter::NONE:
-      normalizer = 1.f;
-      break;
-  }
-  // Never divide by zero (a batch where every label is ignored).
-  return std::max(1.f, normalizer);
 }
 
 int SoftmaxWithLossLayer::LabelAt(const float* label, int index) const {
@@ -105,7 +78,7 @@ void SoftmaxWithLossLayer::Forward_cpu(const std::vector<Blob*>& bottom,
       ++count;
     }
   }
-  top[0]->mutable_cpu_data()[0] = loss / GetNormalizer(count);
+  top[0]->mutable_cpu_data()[0] = loss / GetNormalizer(normalization_, outer_num_, inner_num_, count);
   if (top.size() == 2) top[1]->ShareData(prob_);
 }
 
@@ -135,7 +108,8 @@ void SoftmaxWithLossLayer::Backward_cpu(const std::vector<Blob*>& top,
       ++count;
     }
   }
-  const float loss_weight = top[0]->cpu_diff()[0] / GetNormalizer(count);
+  const float loss_weight = top[0]->cpu_diff()[0] /
+      GetNormalizer(normalization_, outer_num_, inner_num_, count);
   cpu_scal(prob_.count(), loss_weight, bottom_diff);
 }
 

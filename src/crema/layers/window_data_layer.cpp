@@ -49,33 +49,35 @@ void WindowDataLayer::ReadWindowFile(const std::string& source) {
       if (!file) Fail(where(), ": cannot read the image '", image.path, "'.");
       image.encoded.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
     }
-    for (int i = 0; i < num_windows; ++i) {
-      Window window;
-      window.image = static_cast<int>(images_.size());
-      if (!(in >> window.label >> window.overlap >> window.x1 >> window.y1 >> window.x2 >>
-            window.y2)) {
-        Fail(where(), ", window ", i, ": expected 'class_index overlap x1 y1 x2 y2'.");
-      }
-      if (window.x2 < window.x1 || window.y2 < window.y1) {
-        Fail(where(), ", window ", i, ": x2, y2 (", window.x2, ", ", window.y2,
-             ") must not be less than x1, y1 (", window.x1, ", ", window.y1, ").");
-      }
-      if (window.overlap >= param.fg_threshold()) {
-        if (window.label <= 0) {
-          Fail(where(), ", window ", i, ": a foreground window (overlap ", window.overlap,
-               " >= fg_threshold ", param.fg_threshold(), ") needs a class index above 0, not ",
-               window.label, ".");
-        }
-        fg_windows_.push_back(window);
-      } else if (window.overlap < param.bg_threshold()) {
-        window.label = 0;
-        window.overlap = 0;
-        bg_windows_.push_back(window);
-      }
-    }
+    for (int i = 0; i < num_windows; ++i) ReadWindow(in, StrCat(where(), ", window ", i));
     images_.push_back(std::move(image));
   }
   if (images_.empty()) Fail("the window file '", source, "' lists no images.");
+}
+
+void WindowDataLayer::ReadWindow(std::istream& in, const std::string& where) {
+  const WindowDataParameter& param = layer_param_.window_data_param();
+  Window window;
+  window.image = static_cast<int>(images_.size());
+  if (!(in >> window.label >> window.overlap >> window.x1 >> window.y1 >> window.x2 >>
+        window.y2)) {
+    Fail(where, ": expected 'class_index overlap x1 y1 x2 y2'.");
+  }
+  if (window.x2 < window.x1 || window.y2 < window.y1) {
+    Fail(where, ": x2, y2 (", window.x2, ", ", window.y2, ") must not be less than x1, y1 (",
+         window.x1, ", ", window.y1, ").");
+  }
+  if (window.overlap >= param.fg_threshold()) {
+    if (window.label <= 0) {
+      Fail(where, ": a foreground window (overlap ", window.overlap, " >= fg_threshold ",
+           param.fg_threshold(), ") needs a class index above 0, not ", window.label, ".");
+    }
+    fg_windows_.push_back(window);
+  } else if (window.overlap < param.bg_threshold()) {
+    window.label = 0;
+    window.overlap = 0;
+    bg_windows_.push_back(window);
+  }
 }
 
 void WindowDataLayer::DataLayerSetUp(const std::vector<Blob*>& bottom,

@@ -95,7 +95,10 @@ void cpu_sign(int n, const float* a, float* y) {
 }
 
 void rng_uniform(int n, float a, float b, float* r) {
-  CHECK_LE(a, b);
+  if (!(a <= b)) {
+    Throw("rng_uniform needs a lower bound no greater than its upper bound; got [", a,
+          ", ", b, "].");
+  }
   // The closed interval [a, b], as Caffe samples it.
   std::uniform_real_distribution<float> dist(
       a, std::nextafter(b, std::numeric_limits<float>::max()));
@@ -103,21 +106,31 @@ void rng_uniform(int n, float a, float b, float* r) {
 }
 
 void rng_gaussian(int n, float mu, float sigma, float* r) {
-  CHECK_GT(sigma, 0.f);
+  if (!(sigma > 0.f)) {
+    Throw("rng_gaussian needs a positive standard deviation; got ", sigma, ".");
+  }
   std::normal_distribution<float> dist(mu, sigma);
   for (int i = 0; i < n; ++i) r[i] = dist(Crema::rng());
 }
 
+namespace {
+
+void CheckProbability(float p) {
+  if (!(p >= 0.f && p <= 1.f)) {
+    Throw("rng_bernoulli needs a probability in [0, 1]; got ", p, ".");
+  }
+}
+
+}  // namespace
+
 void rng_bernoulli(int n, float p, int* r) {
-  CHECK_GE(p, 0.f);
-  CHECK_LE(p, 1.f);
+  CheckProbability(p);
   std::bernoulli_distribution dist(p);
   for (int i = 0; i < n; ++i) r[i] = dist(Crema::rng());
 }
 
 void rng_bernoulli(int n, float p, unsigned int* r) {
-  CHECK_GE(p, 0.f);
-  CHECK_LE(p, 1.f);
+  CheckProbability(p);
   std::bernoulli_distribution dist(p);
   for (int i = 0; i < n; ++i) r[i] = dist(Crema::rng());
 }

@@ -313,8 +313,10 @@ void Net::ShareWeights() {
 }
 
 float Net::ForwardFromTo(int start, int end) {
-  CHECK_GE(start, 0);
-  CHECK_LT(end, num_layers());
+  if (start < 0 || end >= num_layers()) {
+    Throw("Net '", name_, "' has layers 0 to ", num_layers() - 1, "; cannot run forward from ",
+          start, " to ", end, ".");
+  }
   float loss = 0;
   for (int i = start; i <= end; ++i) {
     if (share_activations_ && !bottom_vecs_[i].empty()) {
@@ -356,8 +358,10 @@ const std::vector<Blob*>& Net::Forward(float* loss) {
 }
 
 void Net::BackwardFromTo(int start, int end) {
-  CHECK_GE(end, 0);
-  CHECK_LT(start, num_layers());
+  if (end < 0 || start >= num_layers()) {
+    Throw("Net '", name_, "' has layers 0 to ", num_layers() - 1, "; cannot run backward from ",
+          start, " to ", end, ".");
+  }
   if (share_activations_) {
     Throw("Net '", name_, "' shares activation memory for inference "
           "(ShareActivationMemory); it cannot run Backward.");

@@ -107,6 +107,16 @@ const char* kSplitNet = R"(
   layer { name: "r2" type: "Sigmoid" bottom: "data" top: "r2" }
 )";
 
+TEST(NetTest, PassRangesOutsideTheNetAreErrors) {
+  Net net(ParseText<NetParameter>(kSplitNet));
+  const int n = net.num_layers();
+  EXPECT_THROW(net.ForwardFromTo(-1, 0), Error);
+  EXPECT_THROW(net.ForwardFromTo(0, n), Error);
+  EXPECT_THROW(net.BackwardFromTo(n, 0), Error);
+  EXPECT_THROW(net.BackwardFromTo(0, -1), Error);
+  EXPECT_NO_THROW(net.ForwardFromTo(0, n - 1));
+}
+
 TEST(NetTest, InsertsSplitWhereOneTopFeedsTwoBottoms) {
   Net net(ParseText<NetParameter>(kSplitNet));
   ASSERT_TRUE(net.has_layer("data_data_0_split"));

@@ -178,7 +178,14 @@ void Clip(NodeContext* ctx) {
   layer->mutable_clip_param()->set_max(hi);
 }
 
-void Alias(NodeContext* ctx) { ctx->Alias(0, ctx->Blob(0)); }
+// Identity, Dropout: the output is the input (a constant stays one).
+void Alias(NodeContext* ctx) {
+  if (const Constant* c = ctx->Const(0)) {
+    ctx->graph()->constants[ctx->Output(0)] = *c;
+    return;
+  }
+  ctx->Alias(0, ctx->Blob(0));
+}
 
 }  // namespace
 

@@ -90,6 +90,10 @@ std::string NodeContext::Blob(int i) const {
   if (graph_->constants.count(value)) {
     Refuse(StrCat("input ", i, " ('", value, "') is a constant where crema needs computed data."));
   }
+  if (graph_->pending_pads.count(value)) {
+    Refuse(StrCat("input ", i, " ('", value, "') comes from a Pad node, which crema reads only "
+                  "in front of an AveragePool."));
+  }
   auto it = graph_->aliases.find(value);
   return it == graph_->aliases.end() ? value : it->second;
 }

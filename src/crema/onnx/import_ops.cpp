@@ -57,6 +57,63 @@ void ConvLike(NodeContext* ctx, bool transposed) {
 }
 
 void Conv(NodeContext* ctx) { ConvLike(ctx, false); }
+
+// Caffe's average pooling divides by the window clipped to the input plus
+// its pads, rounding the output size up. ONNX's with count_include_pad = 0
+// divides by the real (or, after a Pad node, padded) elements, and its
+// trailing pads only add windows. The two agree when the leading pads are
+// zero and Caffe's rounding gives as many windows: the pads move into the
+// Pooling layer (from the Pad node) and the rounding becomes CEIL.
+std::string AverageOverRealElements(NodeContext* ctx, const std::vector<int64_t>& kernel,
+                                    std::vector<int64_t>* pads, bool* ceil_mode) {
+  const std::string input = ctx->node().input(0);
+  std::vector<int64_t> caffe_pads = {0, 0, 0, 0};
+  std::string bottom;
+  auto pending = ctx->graph()->pending_pads.find(input);
+  if (pending != ctx->graph()->pending_pads.end()) {
+    bottom = pending->second.first;
+    caffe_pads = pending->second.second;
+  } else {
+    bottom = ctx->Blob(0);
+  }
+  if (*pads == std::vector<int64_t>{0, 0, 0, 0}) {
+    *pads = caffe_pads;
+    return bottom;
+  }
+  if ((*pads)[0] != 0 || (*pads)[1] != 0 || *ceil_mode) {
+    ctx->Refuse("it averages padded windows over their real elements only "
+                "(count_include_pad = 0); Caffe's average pooling counts leading pads.");
+  }
+  const std::vector<int> shape = ctx->graph()->ShapeOf(bottom);
+  const std::vector<int64_t> strides = ctx->Ints("strides", {1, 1});
+  for (int i = 0; i < 2; ++i) {
+    const int64_t in = shape.at(2 + i) + caffe_pads[i] + caffe_pads[i + 2];
+    const int64_t onnx_out = (in + (*pads)[i + 2] - kernel[i]) / strides[i] + 1;
+    int64_t caffe_out = (in - kernel[i] + strides[i] - 1) / strides[i] + 1;
+    const bool caffe_padded = caffe_pads != std::vector<int64_t>{0, 0, 0, 0};
+    if (caffe_padded && (caffe_out - 1) * strides[i] >= shape[2 + i] + caffe_pads[i]) --caffe_out;
+    if (onnx_out != caffe_out) {
+      ctx->Refuse("its trailing pads give a window count that Caffe's rounding does not.");
+    }
+  }
+  *pads = caffe_pads;
+  *ceil_mode = true;
+  return bottom;
+}
+
+// Pad (constant zeros, spatial axes only): kept for the AveragePool after it.
+void Pad(NodeContext* ctx) {
+  if (ctx->String("mode", "constant") != "constant") ctx->Refuse("only constant padding is read.");
+  if (ctx->HasInput(2) && ctx->RequireConst(2, "the pad value").floats.at(0) != 0.f) {
+    ctx->Refuse("only padding with zeros is read.");
+  }
+  const std::vector<int64_t> pads = ctx->opset() >= 11 ? ctx->RequireConst(1, "pads").ints
+                                                       : ctx->Ints("pads", {});
+  if (pads.size() != 8 || pads[0] || pads[1] || pads[4] || pads[5]) {
+    ctx->Refuse("only padding of the two spatial axes of a 4-D tensor is read.");
+  }
+  ctx->graph()->pending_pads[ctx->Output(0)] = {ctx->Blob(0), {pads[2], pads[3], pads[6], pads[7]}};
+}
 void ConvTranspose(NodeContext* ctx) { ConvLike(ctx, true); }
 
 void Pool(NodeContext* ctx, PoolingParameter::PoolMethod method) {
@@ -72,13 +129,15 @@ void Pool(NodeContext* ctx, PoolingParameter::PoolMethod method) {
   }
   std::vector<int64_t> pads = ctx->Ints("pads", {0, 0, 0, 0});
   if (auto_pad == "VALID") pads = {0, 0, 0, 0};
-  const bool padded = pads != std::vector<int64_t>{0, 0, 0, 0};
-  if (method == PoolingParameter::AVE && padded && ctx->Int("count_include_pad", 0) == 0) {
-    ctx->Refuse("it averages padded windows over their real elements only "
-                "(count_include_pad = 0); Caffe's average pooling counts the pads.");
-  }
   if (method == PoolingParameter::L2 && ctx->Int("p", 2) != 2) ctx->Refuse("crema's LP pooling has p = 2 only.");
-  LayerParameter* layer = ctx->AddLayer("Pooling", {ctx->Blob(0)}, {ctx->Output(0)});
+  std::string bottom;
+  bool ceil_mode = ctx->Int("ceil_mode", 0);
+  if (method == PoolingParameter::AVE && ctx->Int("count_include_pad", 0) == 0) {
+    bottom = AverageOverRealElements(ctx, kernel, &pads, &ceil_mode);
+  } else {
+    bottom = ctx->Blob(0);
+  }
+  LayerParameter* layer = ctx->AddLayer("Pooling", {bottom}, {ctx->Output(0)});
   PoolingParameter* p = layer->mutable_pooling_param();
   p->set_pool(method);
   p->set_kernel_h(kernel[0]);
@@ -95,7 +154,7 @@ void Pool(NodeContext* ctx, PoolingParameter::PoolMethod method) {
     p->set_pad_b(pads[2]);
     p->set_pad_r(pads[3]);
   }
-  p->set_round_mode(ctx->Int("ceil_mode", 0) ? PoolingParameter::CEIL : PoolingParameter::FLOOR);
+  p->set_round_mode(ceil_mode ? PoolingParameter::CEIL : PoolingParameter::FLOOR);
 }
 
 void MaxPool(NodeContext* ctx) { Pool(ctx, PoolingParameter::MAX); }
@@ -215,6 +274,7 @@ const std::map<std::string, OpConverter>& OpConverters() {
         {"Softplus", Simple("BNLL")},
         {"Clip", Clip},
         {"Identity", Alias},
+        {"Pad", Pad},
         {"Dropout", Alias},
     };
     RegisterMoreOps(t);

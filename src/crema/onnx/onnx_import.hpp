@@ -32,6 +32,9 @@ struct Graph {
   std::map<std::string, Constant> constants;
   std::map<std::string, std::string> aliases;  // value -> the blob that holds it
   std::set<std::string> layer_names;
+  // Pad nodes waiting for the AveragePool that reads them: output -> (the
+  // padded blob, the pads).
+  std::map<std::string, std::pair<std::string, std::vector<int64_t>>> pending_pads;
   // The shape crema gives `blob` in the net built so far.
   std::vector<int> ShapeOf(const std::string& blob) const;
 };

@@ -15,20 +15,21 @@ DEFINE_bool(fold_batch_norm_scale, true,
             "Write BatchNorm and the Scale after it as one BatchNormalization node.");
 
 int main(int argc, char** argv) {
-  return crema::RunTool(
-      argc, argv,
-      "Writes a crema (Caffe) net and its weights as an ONNX model.\n"
-      "Usage: export_onnx --model=deploy.prototxt --weights=w.caffemodel --out=model.onnx\n"
-      "                   [--opset=13]",
-      [](int argc, char** argv) {
-        crema::ExpectArgs(argc, 0, 0);
-        if (FLAGS_model.empty()) throw crema::UsageError("--model is required.");
-        if (FLAGS_out.empty()) throw crema::UsageError("--out is required.");
-        crema::OnnxExportOptions options;
-        options.opset = FLAGS_opset;
-        options.fold_batch_norm_scale = FLAGS_fold_batch_norm_scale;
-        crema::ExportOnnxFile(FLAGS_model, FLAGS_weights, FLAGS_out, options);
-        std::cout << "Wrote " << FLAGS_out << " (ONNX opset " << FLAGS_opset << ")" << std::endl;
-        return 0;
-      });
+  return crema::RunTool(argc, argv,
+                        "Writes a crema (Caffe) net and its weights as an ONNX model.\n"
+                        "Usage: export_onnx --model=deploy.prototxt --weights=w.caffemodel "
+                        "--out=model.onnx\n"
+                        "                   [--opset=13]",
+                        [](int argc, char** argv) {
+                          crema::ExpectArgs(argc, 0, 0);
+                          if (FLAGS_model.empty()) throw crema::UsageError("--model is required.");
+                          if (FLAGS_out.empty()) throw crema::UsageError("--out is required.");
+                          crema::OnnxExportOptions options;
+                          options.opset = FLAGS_opset;
+                          options.fold_batch_norm_scale = FLAGS_fold_batch_norm_scale;
+                          crema::ExportOnnxFile(FLAGS_model, FLAGS_weights, FLAGS_out, options);
+                          std::cout << "Wrote " << FLAGS_out << " (ONNX opset " << FLAGS_opset
+                                    << ")" << std::endl;
+                          return 0;
+                        });
 }

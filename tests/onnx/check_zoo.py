@@ -4,7 +4,7 @@ them (no PyTorch, no OpenCV) gives crema's outputs within 1e-4 relative.
 
 Usage: check_zoo.py BUILD_DIR MODELS_DIR
 Runs the OnnxZoo / OnnxLayers GoogleTest cases with CREMA_ONNX_DUMP_DIR set:
-they leave NAME.onnx, NAME_input.f32 and NAME_output.f32 (random weights,
+they leave NAME.onnx, NAME_input.f32 and NAME_output<i>.f32 (random weights,
 generated input, crema's output). Exits 77 (skipped) without onnx or numpy.
 """
 import os
@@ -149,7 +149,7 @@ def evaluate(model, x):
     for node in model.graph.node:
         outs = run_node(node.op_type, [values[n] for n in node.input if n], attrs(node))
         values.update(zip(node.output, outs))
-    return values[model.graph.output[0].name]
+    return [values[o.name] for o in model.graph.output]
 
 
 def main():
@@ -180,11 +180,14 @@ def main():
             if name in NUMPY_CHECKED and os.path.exists(os.path.join(tmp, name + "_input.f32")):
                 shape = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim]
                 x = np.fromfile(os.path.join(tmp, name + "_input.f32"), "<f4").reshape(shape)
-                want = np.fromfile(os.path.join(tmp, name + "_output.f32"), "<f4")
-                got = evaluate(model, x).reshape(-1)
-                error = np.abs(got - want).max() / max(np.abs(want).max(), 1e-30)
-                line += f", numpy relative error {error:.3g}"
-                if not error <= 1e-4:
+                outputs = evaluate(model, x)
+                errors = []
+                for k, got in enumerate(outputs):
+                    want = np.fromfile(os.path.join(tmp, f"{name}_output{k}.f32"), "<f4")
+                    got = got.reshape(-1)
+                    errors.append(np.abs(got - want).max() / max(np.abs(want).max(), 1e-30))
+                line += ", numpy relative error " + " ".join(f"{e:.3g}" for e in errors)
+                if not max(errors) <= 1e-4:
                     failed.append(name)
             print(line)
     if failed:

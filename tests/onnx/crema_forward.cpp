@@ -9,13 +9,15 @@
 
 int main(int argc, char** argv) {
   if (argc != 5) {
-    std::cerr << "usage: crema_forward NET.prototxt WEIGHTS.caffemodel INPUT.f32 OUTPUT.f32\n";
+    std::cerr << "usage: crema_forward NET.prototxt WEIGHTS.caffemodel "
+                 "INPUT.f32 OUTPUT.f32\n";
     return 2;
   }
   try {
     crema::Net net(argv[1], crema::TEST);
     net.CopyTrainedLayersFrom(argv[2]);
-    if (net.num_inputs() != 1) crema::Throw(argv[1], " has ", net.num_inputs(), " inputs; 1 is needed.");
+    if (net.num_inputs() != 1)
+      crema::Throw(argv[1], " has ", net.num_inputs(), " inputs; 1 is needed.");
     crema::Blob* input = net.input_blobs()[0];
     std::ifstream in(argv[3], std::ios::binary);
     in.read(reinterpret_cast<char*>(input->mutable_cpu_data()), input->count() * sizeof(float));

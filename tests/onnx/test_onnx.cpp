@@ -2,7 +2,7 @@
 // convertible layers go crema -> ONNX -> crema and give the same outputs on
 // random weights; OpenCV's ONNX reader, an independent one, gives them too.
 // With CREMA_ONNX_DUMP_DIR set, each zoo case also leaves NAME.onnx,
-// NAME_input.f32 and NAME_output.f32 there for tests/onnx/check_zoo.py.
+// NAME_input.f32 and NAME_output<i>.f32 there for tests/onnx/check_zoo.py.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -120,7 +120,9 @@ void RoundTrip(NetParameter param, const std::string& name, bool opencv = true) 
   if (const char* dir = std::getenv("CREMA_ONNX_DUMP_DIR")) {
     WriteOnnxModel(model, std::string(dir) + "/" + name + ".onnx");
     WriteFloats(std::string(dir) + "/" + name + "_input.f32", *input);
-    WriteFloats(std::string(dir) + "/" + name + "_output.f32", *net.output_blobs()[0]);
+    for (int i = 0; i < net.num_outputs(); ++i) {
+      WriteFloats(StrCat(dir, "/", name, "_output", i, ".f32"), *net.output_blobs()[i]);
+    }
   }
 #ifdef CREMA_HAVE_OPENCV_DNN
   if (opencv) CheckWithOpenCV(bytes, model, net);
@@ -131,9 +133,8 @@ void RoundTrip(NetParameter param, const std::string& name, bool opencv = true) 
 // spatial size).
 NetParameter ZooNet(const std::string& name, int spatial = 0) {
   NetParameter param;
-  ReadNetParamsFromTextFile(std::string(CREMA_SOURCE_DIR) + "/models/" + name +
-                                     "/deploy.prototxt",
-                                 &param);
+  ReadNetParamsFromTextFile(std::string(CREMA_SOURCE_DIR) + "/models/" + name + "/deploy.prototxt",
+                            &param);
   // Compare logits: a softmax of random weights is often one-hot, which
   // would hide differences.
   if (param.layer(param.layer_size() - 1).type() == "Softmax") param.mutable_layer()->RemoveLast();
@@ -215,6 +216,8 @@ layer { name: "reshape" type: "Reshape" bottom: "flat" top: "reshape"
 layer { name: "ip" type: "InnerProduct" bottom: "reshape" top: "ip"
         inner_product_param { num_output: 7 } }
 layer { name: "prob" type: "Softmax" bottom: "ip" top: "prob" }
+layer { name: "lrn_within" type: "LRN" bottom: "data" top: "lrn_within"
+        lrn_param { norm_region: WITHIN_CHANNEL local_size: 3 alpha: 2 beta: 0.75 } }
 layer { name: "pad_flat" type: "Flatten" bottom: "ave_pad_ceil" top: "pad_flat" }
 layer { name: "ave_pad_flat" type: "Flatten" bottom: "ave_pad" top: "ave_pad_flat" }
 )";
@@ -232,16 +235,18 @@ TEST(OnnxLayers, RefusesWhatOnnxCannotSay) {
   NetParameter param;
   ReadProtoFromTextString(R"(
     layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 1 dim: 2 dim: 5 dim: 5 } } }
-    layer { name: "norm" type: "LRN" bottom: "data" top: "norm" lrn_param { norm_region: WITHIN_CHANNEL } }
-  )", &param);
+    layer { name: "pool" type: "Pooling" bottom: "data" top: "pool" top: "mask"
+            pooling_param { pool: MAX kernel_size: 2 stride: 2 } }
+  )",
+                          &param);
   param.mutable_state()->set_phase(TEST);
   Net net(param);
   onnx::ModelProto model;
   try {
     ExportOnnx(net, OnnxExportOptions(), &model);
-    FAIL() << "exported a within-channel LRN";
+    FAIL() << "exported a max-pooling mask";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("layer 'norm' (LRN)"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("layer 'pool' (Pooling)"), std::string::npos) << e.what();
   }
 }
 

@@ -33,8 +33,7 @@ constexpr int kOnnxMaxExportOpset = 17;
 // Writes `net` as an ONNX model. The net's input shapes become the graph's
 // (fixed) input shapes; its output blobs become the graph's outputs, under
 // the same names.
-void ExportOnnx(const Net& net, const OnnxExportOptions& options,
-                onnx::ModelProto* model);
+void ExportOnnx(const Net& net, const OnnxExportOptions& options, onnx::ModelProto* model);
 
 // Builds the net in `model_file` (TEST phase), loads `weights_file` (a
 // .caffemodel; none when empty: the fillers' values) and writes the ONNX

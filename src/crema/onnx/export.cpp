@@ -61,8 +61,8 @@ void LayerContext::Refuse(const std::string& why) const {
 
 const Blob& LayerContext::Weight(int i) const {
   if (i >= static_cast<int>(layer.blobs().size())) {
-    Throw("ONNX export: ", Describe(), " has ", layer.blobs().size(),
-          " parameter blob(s); blob ", i, " is needed.");
+    Throw("ONNX export: ", Describe(), " has ", layer.blobs().size(), " parameter blob(s); blob ",
+          i, " is needed.");
   }
   return *layer.blobs()[i];
 }
@@ -138,12 +138,23 @@ void WriteGraph(const Net& net, const OnnxExportOptions& options, onnx::GraphPro
   const auto& converters = LayerConverters();
   for (int i = 0; i < net.num_layers(); ++i) {
     Layer& layer = *net.layers()[i];
-    LayerContext ctx{net, i, layer, layer.layer_param(), net.bottom_vecs()[i],
-                     net.top_vecs()[i], {}, top_names[i], &writer, &options, &top_names};
+    LayerContext ctx{net,
+                     i,
+                     layer,
+                     layer.layer_param(),
+                     net.bottom_vecs()[i],
+                     net.top_vecs()[i],
+                     {},
+                     top_names[i],
+                     &writer,
+                     &options,
+                     &top_names};
     for (int id : net.bottom_ids(i)) ctx.inputs.push_back(current.at(net.blob_names()[id]));
     auto it = converters.find(ctx.param.type());
     if (it == converters.end()) {
-      ctx.Refuse("crema has no ONNX form for this layer type (docs/onnx.md lists the ones it has).");
+      ctx.Refuse(
+          "crema has no ONNX form for this layer type (docs/onnx.md "
+          "lists the ones it has).");
     }
     const int absorbed = it->second(&ctx);
     for (size_t j = 0; j < ctx.outputs.size(); ++j) {
@@ -207,8 +218,7 @@ void ReadOnnxModel(const std::string& path, onnx::ModelProto* model) {
 void WriteOnnxModel(const onnx::ModelProto& model, const std::string& path) {
   std::string bytes;
   if (!model.SerializeToString(&bytes)) {
-    Throw("Cannot serialize the ONNX model for ", path,
-          " (protobuf limits a message to 2 GB).");
+    Throw("Cannot serialize the ONNX model for ", path, " (protobuf limits a message to 2 GB).");
   }
   WriteFileAtomically(bytes, path);
 }

@@ -12,6 +12,11 @@ namespace {
 
 using google::protobuf::RepeatedField;
 
+// A 0-D float initializer.
+std::string Scalar(LayerContext* ctx, const std::string& what, float value) {
+  return ctx->writer->AddFloats(ctx->param.name() + "/" + what, {}, &value);
+}
+
 // Caffe's spatial convolution values: the repeated field (one value for all
 // axes, or one per axis), overridden by the _h / _w fields when given.
 std::vector<int64_t> Spatial(const RepeatedField<uint32_t>& values, bool has_hw, uint32_t h,
@@ -46,8 +51,8 @@ int ConvLike(LayerContext* ctx, const std::string& op_type) {
   const Blob& weight = ctx->Weight(0);
   const int n = weight.num_axes() - 2;
   std::vector<std::string> inputs = {
-      ctx->inputs[0], ctx->writer->AddFloats(ctx->param.name() + "/W", Dims(weight.shape()),
-                                             weight.cpu_data())};
+      ctx->inputs[0],
+      ctx->writer->AddFloats(ctx->param.name() + "/W", Dims(weight.shape()), weight.cpu_data())};
   if (p.bias_term()) {
     const Blob& bias = ctx->Weight(1);
     inputs.push_back(
@@ -56,8 +61,9 @@ int ConvLike(LayerContext* ctx, const std::string& op_type) {
   onnx::NodeProto* node = ctx->Node(op_type, inputs, {ctx->outputs[0]});
   std::vector<int64_t> kernel(weight.shape().begin() + 2, weight.shape().end());
   SetInts(node, "kernel_shape", kernel);
-  SetInts(node, "strides",
-          Spatial(p.stride(), p.has_stride_h() || p.has_stride_w(), p.stride_h(), p.stride_w(), n, 1));
+  SetInts(
+      node, "strides",
+      Spatial(p.stride(), p.has_stride_h() || p.has_stride_w(), p.stride_h(), p.stride_w(), n, 1));
   SetInts(node, "pads",
           BothSides(Spatial(p.pad(), p.has_pad_h() || p.has_pad_w(), p.pad_h(), p.pad_w(), n, 0)));
   SetInts(node, "dilations", Spatial(p.dilation(), false, 0, 0, n, 1));
@@ -87,10 +93,32 @@ int Identity(LayerContext* ctx) {
 
 int Silence(LayerContext*) { return 0; }
 
+// WITHIN_CHANNEL: y = x * (1 + alpha * mean of x^2 over the size x size
+// window, zero-padded)^-beta, written step by step.
+void LRNWithinChannel(LayerContext* ctx) {
+  const LRNParameter& p = ctx->param.lrn_param();
+  const int64_t size = p.local_size(), pad = (size - 1) / 2;
+  const std::string& x = ctx->inputs[0];
+  const std::string squares = ctx->Temp("squares"), mean = ctx->Temp("mean");
+  const std::string scaled = ctx->Temp("scaled"), shifted = ctx->Temp("shifted");
+  const std::string factor = ctx->Temp("factor");
+  ctx->Node("Mul", {x, x}, {squares}, "square");
+  onnx::NodeProto* pool = ctx->Node("AveragePool", {squares}, {mean}, "mean");
+  SetInts(pool, "kernel_shape", {size, size});
+  SetInts(pool, "strides", {1, 1});
+  SetInts(pool, "pads", {pad, pad, pad, pad});
+  SetInt(pool, "count_include_pad", 1);
+  ctx->Node("Mul", {mean, Scalar(ctx, "alpha", p.alpha())}, {scaled}, "alpha");
+  ctx->Node("Add", {scaled, Scalar(ctx, "one", 1.f)}, {shifted}, "one");
+  ctx->Node("Pow", {shifted, Scalar(ctx, "minus_beta", -p.beta())}, {factor}, "power");
+  ctx->Node("Mul", {x, factor}, {ctx->outputs[0]});
+}
+
 int LRN(LayerContext* ctx) {
   const LRNParameter& p = ctx->param.lrn_param();
   if (p.norm_region() != LRNParameter::ACROSS_CHANNELS) {
-    ctx->Refuse("ONNX's LRN normalizes across channels only; norm_region is WITHIN_CHANNEL.");
+    LRNWithinChannel(ctx);
+    return 0;
   }
   onnx::NodeProto* node = ctx->Node("LRN", {ctx->inputs[0]}, {ctx->outputs[0]});
   SetFloat(node, "alpha", p.alpha());
@@ -127,8 +155,7 @@ Layer* FoldableScale(const LayerContext& ctx) {
 }
 
 int BatchNorm(LayerContext* ctx) {
-  if (!ctx->layer.layer_param().batch_norm_param().use_global_stats() &&
-      ctx->net.phase() != TEST) {
+  if (!ctx->layer.layer_param().batch_norm_param().use_global_stats() && ctx->net.phase() != TEST) {
     ctx->Refuse("it normalizes with batch statistics (use_global_stats is false).");
   }
   std::vector<float> mean, var;
@@ -147,13 +174,13 @@ int BatchNorm(LayerContext* ctx) {
     ctx->outputs[0] = (*ctx->top_names)[ctx->index + 1][0];
   }
   const std::string& name = ctx->param.name();
-  onnx::NodeProto* node = ctx->Node(
-      "BatchNormalization",
-      {ctx->inputs[0], ctx->writer->AddFloats(name + "/scale", {channels}, gamma),
-       ctx->writer->AddFloats(name + "/B", {channels}, beta),
-       ctx->writer->AddFloats(name + "/mean", {channels}, mean),
-       ctx->writer->AddFloats(name + "/var", {channels}, var)},
-      {ctx->outputs[0]});
+  onnx::NodeProto* node =
+      ctx->Node("BatchNormalization",
+                {ctx->inputs[0], ctx->writer->AddFloats(name + "/scale", {channels}, gamma),
+                 ctx->writer->AddFloats(name + "/B", {channels}, beta),
+                 ctx->writer->AddFloats(name + "/mean", {channels}, mean),
+                 ctx->writer->AddFloats(name + "/var", {channels}, var)},
+                {ctx->outputs[0]});
   SetFloat(node, "epsilon", ctx->param.batch_norm_param().eps());
   return scale ? 1 : 0;
 }
@@ -173,8 +200,9 @@ int Affine(LayerContext* ctx, const std::string& op_type, int axis_param) {
               {operand}, "reshape");
   } else {
     const Blob& blob = ctx->Weight(0);
-    operand = ctx->writer->AddFloats(ctx->param.name() + "/" + (op_type == "Mul" ? "scale" : "bias"),
-                                     BroadcastDims(blob.shape(), axis, rank), blob.cpu_data());
+    operand =
+        ctx->writer->AddFloats(ctx->param.name() + "/" + (op_type == "Mul" ? "scale" : "bias"),
+                               BroadcastDims(blob.shape(), axis, rank), blob.cpu_data());
   }
   const bool bias = op_type == "Mul" && ctx->param.scale_param().bias_term();
   const std::string product = bias ? ctx->Temp("scaled") : ctx->outputs[0];
@@ -198,9 +226,6 @@ int Bias(LayerContext* ctx) {
   return Affine(ctx, "Add", p.axis());
 }
 
-std::string Scalar(LayerContext* ctx, const std::string& what, float value) {
-  return ctx->writer->AddFloats(ctx->param.name() + "/" + what, {}, &value);
-}
 
 int Eltwise(LayerContext* ctx) {
   const EltwiseParameter& p = ctx->param.eltwise_param();
@@ -259,8 +284,8 @@ int Slice(LayerContext* ctx) {
 // Shapes are fixed at export: a reshape writes the top's shape.
 int ReshapeToTop(LayerContext* ctx) {
   ctx->Node("Reshape",
-            {ctx->inputs[0], ctx->writer->AddInt64s(ctx->param.name() + "/shape",
-                                                    Dims(ctx->top[0]->shape()))},
+            {ctx->inputs[0],
+             ctx->writer->AddInt64s(ctx->param.name() + "/shape", Dims(ctx->top[0]->shape()))},
             {ctx->outputs[0]});
   return 0;
 }
@@ -268,7 +293,8 @@ int ReshapeToTop(LayerContext* ctx) {
 int Flatten(LayerContext* ctx) {
   const FlattenParameter& p = ctx->param.flatten_param();
   const Blob& b = *ctx->bottom[0];
-  if (b.CanonicalAxisIndex(p.axis()) == 1 && b.CanonicalAxisIndex(p.end_axis()) == b.num_axes() - 1) {
+  if (b.CanonicalAxisIndex(p.axis()) == 1 &&
+      b.CanonicalAxisIndex(p.end_axis()) == b.num_axes() - 1) {
     SetInt(ctx->Node("Flatten", {ctx->inputs[0]}, {ctx->outputs[0]}), "axis", 1);
     return 0;
   }
@@ -301,10 +327,10 @@ int InnerProduct(LayerContext* ctx) {
   const std::string out = reshape ? ctx->Temp("gemm") : ctx->outputs[0];
   SetInt(ctx->Node("Gemm", in, {out}), "transB", p.transpose() ? 0 : 1);
   if (reshape) {
-    ctx->Node("Reshape",
-              {out, ctx->writer->AddInt64s(ctx->param.name() + "/shape",
-                                           Dims(ctx->top[0]->shape()))},
-              {ctx->outputs[0]}, "reshape");
+    ctx->Node(
+        "Reshape",
+        {out, ctx->writer->AddInt64s(ctx->param.name() + "/shape", Dims(ctx->top[0]->shape()))},
+        {ctx->outputs[0]}, "reshape");
   }
   return 0;
 }
@@ -386,11 +412,11 @@ int Crop(LayerContext* ctx) {
     axes.push_back(i);
   }
   const std::string& name = ctx->param.name();
-  ctx->Node("Slice",
-            {ctx->inputs[0], ctx->writer->AddInt64s(name + "/starts", starts),
-             ctx->writer->AddInt64s(name + "/ends", ends),
-             ctx->writer->AddInt64s(name + "/axes", axes)},
-            {ctx->outputs[0]});
+  ctx->Node(
+      "Slice",
+      {ctx->inputs[0], ctx->writer->AddInt64s(name + "/starts", starts),
+       ctx->writer->AddInt64s(name + "/ends", ends), ctx->writer->AddInt64s(name + "/axes", axes)},
+      {ctx->outputs[0]});
   return 0;
 }
 

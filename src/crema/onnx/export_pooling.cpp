@@ -31,10 +31,10 @@ std::vector<PoolAxis> PoolAxes(const LayerContext& ctx) {
   const int64_t sw = p.has_stride_w() ? p.stride_w() : p.stride();
   const int64_t ph = p.has_pad_h() ? p.pad_h() : p.pad();
   const int64_t pw = p.has_pad_w() ? p.pad_w() : p.pad();
-  PoolAxis h{b.shape(2), t.shape(2), kh, sh, p.has_pad_t() ? p.pad_t() : ph,
-             p.has_pad_b() ? p.pad_b() : ph};
-  PoolAxis w{b.shape(3), t.shape(3), kw, sw, p.has_pad_l() ? p.pad_l() : pw,
-             p.has_pad_r() ? p.pad_r() : pw};
+  const int64_t pt = p.has_pad_t() ? p.pad_t() : ph, pb = p.has_pad_b() ? p.pad_b() : ph;
+  const int64_t pl = p.has_pad_l() ? p.pad_l() : pw, pr = p.has_pad_r() ? p.pad_r() : pw;
+  PoolAxis h{b.shape(2), t.shape(2), kh, sh, pt, pb};
+  PoolAxis w{b.shape(3), t.shape(3), kw, sw, pl, pr};
   return {h, w};
 }
 
@@ -106,7 +106,9 @@ int AveragePooling(LayerContext* ctx, const std::vector<PoolAxis>& axes) {
 int ExportPooling(LayerContext* ctx) {
   const PoolingParameter& p = ctx->param.pooling_param();
   if (ctx->top.size() > 1) {
-    ctx->Refuse("its second top (the max-pooling mask, indexed per plane) has no ONNX form.");
+    ctx->Refuse(
+        "its second top (the max-pooling mask, indexed per plane) has "
+        "no ONNX form.");
   }
   if (p.pool() == PoolingParameter::STOCHASTIC) {
     ctx->Refuse("stochastic pooling has no ONNX operator.");
@@ -123,8 +125,8 @@ int ExportPooling(LayerContext* ctx) {
   // Padding is -inf for MaxPool and 0 (adding nothing) for LpPool: the
   // windows alone decide, and they are Caffe's.
   const bool max = p.pool() == PoolingParameter::MAX;
-  onnx::NodeProto* node = ctx->Node(max ? "MaxPool" : "LpPool", {ctx->inputs[0]},
-                                    {ctx->outputs[0]});
+  onnx::NodeProto* node =
+      ctx->Node(max ? "MaxPool" : "LpPool", {ctx->inputs[0]}, {ctx->outputs[0]});
   SetWindow(node, axes, begin, end);
   if (!max) SetInt(node, "p", 2);
   return 0;

@@ -10,6 +10,30 @@
 namespace crema {
 namespace onnx_import {
 
+namespace {
+
+// The little-endian values of raw_data, `count` of them.
+template <typename T>
+std::vector<T> FromRaw(const onnx::TensorProto& t, int64_t count) {
+  if (t.raw_data().size() != count * sizeof(T)) {
+    Throw("ONNX import: tensor '", t.name(), "' has ", t.raw_data().size(), " bytes for ", count,
+          " values of ", sizeof(T), " bytes.");
+  }
+  std::vector<T> values(count);
+  std::memcpy(values.data(), t.raw_data().data(), t.raw_data().size());
+  return values;
+}
+
+template <typename T, typename Field>
+std::vector<T> FromField(const onnx::TensorProto& t, const Field& field, int64_t count) {
+  if (field.size() != count) {
+    Throw("ONNX import: tensor '", t.name(), "' has ", field.size(), " values for ", count, ".");
+  }
+  return std::vector<T>(field.begin(), field.end());
+}
+
+}  // namespace
+
 Constant ReadTensor(const onnx::TensorProto& t) {
   Constant c;
   int64_t count = 1;
@@ -18,47 +42,29 @@ Constant ReadTensor(const onnx::TensorProto& t) {
     count *= d;
   }
   if (t.data_location() == onnx::TensorProto::EXTERNAL) {
-    Throw("ONNX import: tensor '", t.name(), "' keeps its data in an external file, which crema "
+    Throw("ONNX import: tensor '", t.name(),
+          "' keeps its data in an external file, which crema "
           "does not read; save the model with its weights inside.");
   }
-  const std::string& raw = t.raw_data();
+  const bool raw = t.has_raw_data();
   switch (t.data_type()) {
     case onnx::TensorProto::FLOAT:
-      c.floats.resize(count);
-      if (!raw.empty()) {
-        if (raw.size() != count * sizeof(float)) Throw("ONNX import: tensor '", t.name(), "' has ", raw.size(), " bytes for ", count, " floats.");
-        std::memcpy(c.floats.data(), raw.data(), raw.size());
-      } else {
-        if (t.float_data_size() != count) Throw("ONNX import: tensor '", t.name(), "' has ", t.float_data_size(), " values for ", count, ".");
-        std::copy(t.float_data().begin(), t.float_data().end(), c.floats.begin());
-      }
+      c.floats = raw ? FromRaw<float>(t, count) : FromField<float>(t, t.float_data(), count);
       break;
+    case onnx::TensorProto::DOUBLE: {
+      const auto v = raw ? FromRaw<double>(t, count) : FromField<double>(t, t.double_data(), count);
+      c.floats.assign(v.begin(), v.end());
+      break;
+    }
     case onnx::TensorProto::INT64:
-      c.ints.resize(count);
-      if (!raw.empty()) {
-        if (raw.size() != count * sizeof(int64_t)) Throw("ONNX import: tensor '", t.name(), "' has ", raw.size(), " bytes for ", count, " int64 values.");
-        std::memcpy(c.ints.data(), raw.data(), raw.size());
-      } else {
-        std::copy(t.int64_data().begin(), t.int64_data().end(), c.ints.begin());
-      }
+      c.ints = raw ? FromRaw<int64_t>(t, count) : FromField<int64_t>(t, t.int64_data(), count);
       break;
-    case onnx::TensorProto::INT32:
-      c.ints.assign(t.int32_data().begin(), t.int32_data().end());
-      if (!raw.empty()) {
-        std::vector<int32_t> v(raw.size() / 4);
-        std::memcpy(v.data(), raw.data(), v.size() * 4);
-        c.ints.assign(v.begin(), v.end());
-      }
+    case onnx::TensorProto::INT32: {
+      const auto v =
+          raw ? FromRaw<int32_t>(t, count) : FromField<int32_t>(t, t.int32_data(), count);
+      c.ints.assign(v.begin(), v.end());
       break;
-    case onnx::TensorProto::DOUBLE:
-      if (!raw.empty()) {
-        std::vector<double> v(raw.size() / 8);
-        std::memcpy(v.data(), raw.data(), v.size() * 8);
-        c.floats.assign(v.begin(), v.end());
-      } else {
-        c.floats.assign(t.double_data().begin(), t.double_data().end());
-      }
-      break;
+    }
     default:
       Throw("ONNX import: tensor '", t.name(), "' has data type ", t.data_type(),
             "; crema reads float, double, int32 and int64 tensors.");
@@ -91,7 +97,8 @@ std::string NodeContext::Blob(int i) const {
     Refuse(StrCat("input ", i, " ('", value, "') is a constant where crema needs computed data."));
   }
   if (graph_->pending_pads.count(value)) {
-    Refuse(StrCat("input ", i, " ('", value, "') comes from a Pad node, which crema reads only "
+    Refuse(StrCat("input ", i, " ('", value,
+                  "') comes from a Pad node, which crema reads only "
                   "in front of an AveragePool."));
   }
   auto it = graph_->aliases.find(value);
@@ -201,7 +208,9 @@ void ConvertNode(const onnx::NodeProto& node, Graph* graph) {
   const auto& converters = OpConverters();
   auto it = converters.find(node.op_type());
   if (it == converters.end()) {
-    ctx.Refuse("crema has no layer for this operator (docs/onnx.md lists the ones it reads).");
+    ctx.Refuse(
+        "crema has no layer for this operator (docs/onnx.md lists the "
+        "ones it reads).");
   }
   it->second(&ctx);
 }

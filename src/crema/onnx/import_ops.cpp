@@ -18,7 +18,9 @@ std::vector<int64_t> SymmetricPads(const NodeContext& ctx, int n) {
   if (auto_pad == "VALID") pads.assign(2 * n, 0);
   for (int i = 0; i < n; ++i) {
     if (pads[i] != pads[i + n]) {
-      ctx.Refuse("its pads are not the same before and after; Caffe's convolutions pad both sides alike.");
+      ctx.Refuse(
+          "its pads are not the same before and after; Caffe's "
+          "convolutions pad both sides alike.");
     }
   }
   return std::vector<int64_t>(pads.begin(), pads.begin() + n);
@@ -28,8 +30,8 @@ void ConvLike(NodeContext* ctx, bool transposed) {
   const Constant& w = ctx->RequireConst(1, "the weight");
   const int n = static_cast<int>(w.dims.size()) - 2;
   const int64_t group = ctx->Int("group", 1);
-  LayerParameter* layer = ctx->AddLayer(transposed ? "Deconvolution" : "Convolution",
-                                        {ctx->Blob(0)}, {ctx->Output(0)});
+  LayerParameter* layer =
+      ctx->AddLayer(transposed ? "Deconvolution" : "Convolution", {ctx->Blob(0)}, {ctx->Output(0)});
   ConvolutionParameter* p = layer->mutable_convolution_param();
   p->set_num_output(transposed ? w.dims[1] * group : w.dims[0]);
   p->set_group(group);
@@ -81,8 +83,10 @@ std::string AverageOverRealElements(NodeContext* ctx, const std::vector<int64_t>
     return bottom;
   }
   if ((*pads)[0] != 0 || (*pads)[1] != 0 || *ceil_mode) {
-    ctx->Refuse("it averages padded windows over their real elements only "
-                "(count_include_pad = 0); Caffe's average pooling counts leading pads.");
+    ctx->Refuse(
+        "it averages padded windows over their real elements only "
+        "(count_include_pad = 0); Caffe's average pooling counts "
+        "leading pads.");
   }
   const std::vector<int> shape = ctx->graph()->ShapeOf(bottom);
   const std::vector<int64_t> strides = ctx->Ints("strides", {1, 1});
@@ -93,7 +97,9 @@ std::string AverageOverRealElements(NodeContext* ctx, const std::vector<int64_t>
     const bool caffe_padded = caffe_pads != std::vector<int64_t>{0, 0, 0, 0};
     if (caffe_padded && (caffe_out - 1) * strides[i] >= shape[2 + i] + caffe_pads[i]) --caffe_out;
     if (onnx_out != caffe_out) {
-      ctx->Refuse("its trailing pads give a window count that Caffe's rounding does not.");
+      ctx->Refuse(
+          "its trailing pads give a window count that Caffe's rounding "
+          "does not.");
     }
   }
   *pads = caffe_pads;
@@ -107,8 +113,8 @@ void Pad(NodeContext* ctx) {
   if (ctx->HasInput(2) && ctx->RequireConst(2, "the pad value").floats.at(0) != 0.f) {
     ctx->Refuse("only padding with zeros is read.");
   }
-  const std::vector<int64_t> pads = ctx->opset() >= 11 ? ctx->RequireConst(1, "pads").ints
-                                                       : ctx->Ints("pads", {});
+  const std::vector<int64_t> pads =
+      ctx->opset() >= 11 ? ctx->RequireConst(1, "pads").ints : ctx->Ints("pads", {});
   if (pads.size() != 8 || pads[0] || pads[1] || pads[4] || pads[5]) {
     ctx->Refuse("only padding of the two spatial axes of a 4-D tensor is read.");
   }
@@ -129,7 +135,8 @@ void Pool(NodeContext* ctx, PoolingParameter::PoolMethod method) {
   }
   std::vector<int64_t> pads = ctx->Ints("pads", {0, 0, 0, 0});
   if (auto_pad == "VALID") pads = {0, 0, 0, 0};
-  if (method == PoolingParameter::L2 && ctx->Int("p", 2) != 2) ctx->Refuse("crema's LP pooling has p = 2 only.");
+  if (method == PoolingParameter::L2 && ctx->Int("p", 2) != 2)
+    ctx->Refuse("crema's LP pooling has p = 2 only.");
   std::string bottom;
   bool ceil_mode = ctx->Int("ceil_mode", 0);
   if (method == PoolingParameter::AVE && ctx->Int("count_include_pad", 0) == 0) {
@@ -163,7 +170,8 @@ void LpPool(NodeContext* ctx) { Pool(ctx, PoolingParameter::L2); }
 
 OpConverter GlobalPool(PoolingParameter::PoolMethod method) {
   return [method](NodeContext* ctx) {
-    if (method == PoolingParameter::L2 && ctx->Int("p", 2) != 2) ctx->Refuse("crema's LP pooling has p = 2 only.");
+    if (method == PoolingParameter::L2 && ctx->Int("p", 2) != 2)
+      ctx->Refuse("crema's LP pooling has p = 2 only.");
     LayerParameter* layer = ctx->AddLayer("Pooling", {ctx->Blob(0)}, {ctx->Output(0)});
     layer->mutable_pooling_param()->set_pool(method);
     layer->mutable_pooling_param()->set_global_pooling(true);

@@ -53,8 +53,8 @@ OpConverter Arithmetic(char op) {
     if (!a && !b) {
       if (op == '/') ctx->Refuse("crema has no layer dividing one computed tensor by another.");
       if (op == '*') return Eltwise(ctx, EltwiseParameter::PROD, {});
-      return Eltwise(ctx, EltwiseParameter::SUM, op == '-' ? std::vector<float>{1, -1}
-                                                           : std::vector<float>{});
+      return Eltwise(ctx, EltwiseParameter::SUM,
+                     op == '-' ? std::vector<float>{1, -1} : std::vector<float>{});
     }
     if (a && (op == '-' || op == '/')) {
       ctx->Refuse("a constant minus or divided by computed data has no crema layer.");
@@ -114,13 +114,17 @@ void Flatten(NodeContext* ctx) {
   int64_t inner = 1;
   for (size_t i = axis; i < shape.size(); ++i) inner *= shape[i];
   ReshapeTo(ctx, {-1, inner});
-  if (axis == 0) ctx->graph()->net->mutable_layer()->rbegin()->mutable_reshape_param()->mutable_shape()->set_dim(0, 1);
+  if (axis == 0)
+    ctx->graph()->net->mutable_layer()->rbegin()->mutable_reshape_param()->mutable_shape()->set_dim(
+        0, 1);
 }
 
 void Reshape(NodeContext* ctx) {
   const std::vector<int64_t> dims = ctx->RequireConst(1, "the shape").ints;
   if (ctx->Int("allowzero", 0) && std::count(dims.begin(), dims.end(), 0)) {
-    ctx->Refuse("allowzero is set with a 0 in the shape; Caffe's 0 copies the input's size.");
+    ctx->Refuse(
+        "allowzero is set with a 0 in the shape; Caffe's 0 copies the "
+        "input's size.");
   }
   ReshapeTo(ctx, dims);
 }
@@ -131,8 +135,10 @@ void Softmax(NodeContext* ctx) {
     // Before opset 13 Softmax flattened the axes from `axis` on.
     const int rank = static_cast<int>(ctx->graph()->ShapeOf(ctx->Blob(0)).size());
     if ((axis + rank) % rank != rank - 1) {
-      ctx->Refuse("before opset 13 Softmax normalizes over all axes from `axis` on, which crema "
-                  "does only for the last axis.");
+      ctx->Refuse(
+          "before opset 13 Softmax normalizes over all axes from "
+          "`axis` on, which crema "
+          "does only for the last axis.");
     }
   }
   LayerParameter* layer = ctx->AddLayer("Softmax", {ctx->Blob(0)}, {ctx->Output(0)});
@@ -141,7 +147,8 @@ void Softmax(NodeContext* ctx) {
 
 // A * B (+ C) with constant B: InnerProduct over the last axis of A.
 void MatrixProduct(NodeContext* ctx, bool gemm) {
-  if (gemm && ctx->Int("transA", 0)) ctx->Refuse("transA is set; crema's InnerProduct needs A as it is.");
+  if (gemm && ctx->Int("transA", 0))
+    ctx->Refuse("transA is set; crema's InnerProduct needs A as it is.");
   const Constant& w = ctx->RequireConst(1, "the weight matrix B");
   if (w.dims.size() != 2) ctx->Refuse("the weight matrix B is not 2-D.");
   const bool trans_b = gemm && ctx->Int("transB", 0);
@@ -158,7 +165,8 @@ void MatrixProduct(NodeContext* ctx, bool gemm) {
   AddBlob(layer, w.dims, weights);
   if (p->bias_term()) {
     const Constant& c = ctx->RequireConst(2, "the bias C");
-    if (c.count() != outputs && c.count() != 1) ctx->Refuse("the bias C is not one value per output.");
+    if (c.count() != outputs && c.count() != 1)
+      ctx->Refuse("the bias C is not one value per output.");
     std::vector<float> bias(outputs, c.floats[0]);
     if (c.count() == outputs) bias = c.floats;
     for (float& v : bias) v *= ctx->Float("beta", 1.f);
@@ -191,7 +199,8 @@ void Slice(NodeContext* ctx) {
     const int64_t end = std::clamp<int64_t>(ends[i] < 0 ? ends[i] + dim : ends[i], 0, dim);
     if (end <= start) ctx->Refuse("it selects nothing along an axis.");
     if (start == 0 && end == dim) continue;
-    const std::string part = i + 1 == axes.size() ? ctx->Output(0) : ctx->Output(0) + "/axis" + std::to_string(axis);
+    const std::string part =
+        i + 1 == axes.size() ? ctx->Output(0) : ctx->Output(0) + "/axis" + std::to_string(axis);
     std::vector<std::string> tops, discarded;
     if (start > 0) discarded.push_back(part + "/before");
     tops = discarded;

@@ -54,7 +54,7 @@ class GraphWriter {
 // One layer being converted.
 struct LayerContext {
   const Net& net;
-  int index;  // of the layer in net.layers()
+  int index;     // of the layer in net.layers()
   Layer& layer;  // not const: Layer::blobs() is not
   const LayerParameter& param;
   const std::vector<Blob*>& bottom;
@@ -78,10 +78,9 @@ struct LayerContext {
   }
   // Adds a node named after the layer (suffix appended when given).
   onnx::NodeProto* Node(const std::string& op_type, const std::vector<std::string>& in,
-                        const std::vector<std::string>& out,
-                        const std::string& suffix = "") const {
-    return writer->AddNode(op_type, suffix.empty() ? param.name() : param.name() + "/" + suffix,
-                           in, out);
+                        const std::vector<std::string>& out, const std::string& suffix = "") const {
+    return writer->AddNode(op_type, suffix.empty() ? param.name() : param.name() + "/" + suffix, in,
+                           out);
   }
 };
 

@@ -79,7 +79,8 @@ class NodeContext {
 };
 
 // Appends a parameter blob of the given shape to `layer`.
-void AddBlob(LayerParameter* layer, const std::vector<int64_t>& dims, const std::vector<float>& data);
+void AddBlob(LayerParameter* layer, const std::vector<int64_t>& dims,
+             const std::vector<float>& data);
 
 using OpConverter = std::function<void(NodeContext* ctx)>;
 const std::map<std::string, OpConverter>& OpConverters();

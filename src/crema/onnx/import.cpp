@@ -75,11 +75,26 @@ Constant ReadTensor(const onnx::TensorProto& t) {
 }
 
 std::vector<int> Graph::ShapeOf(const std::string& blob) const {
-  NetParameter param = *net;
-  for (auto& layer : *param.mutable_layer()) layer.clear_blobs();
-  param.mutable_state()->set_phase(TEST);
-  Net built(param);
-  return built.blob_by_name(blob)->shape();
+  return BuildWithoutWeights(net)->blob_by_name(blob)->shape();
+}
+
+std::unique_ptr<Net> BuildWithoutWeights(NetParameter* net) {
+  // The weights are set aside (swapped, not copied) while the net builds.
+  std::vector<google::protobuf::RepeatedPtrField<BlobProto>> weights(net->layer_size());
+  for (int i = 0; i < net->layer_size(); ++i) weights[i].Swap(net->mutable_layer(i)->mutable_blobs());
+  const bool had_state = net->has_state();
+  net->mutable_state()->set_phase(TEST);
+  std::unique_ptr<Net> built;
+  std::exception_ptr error;
+  try {
+    built = std::make_unique<Net>(*net);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  if (!had_state) net->clear_state();
+  for (int i = 0; i < net->layer_size(); ++i) weights[i].Swap(net->mutable_layer(i)->mutable_blobs());
+  if (error) std::rethrow_exception(error);
+  return built;
 }
 
 std::string NodeContext::Describe() const {
@@ -238,11 +253,7 @@ void ImportOnnxFile(const std::string& onnx_file, const std::string& prototxt_fi
   ReadOnnxModel(onnx_file, &model);
   NetParameter net;
   ImportOnnx(model, &net);
-  {
-    NetParameter check = net;
-    check.mutable_state()->set_phase(TEST);
-    Net built(check);  // throws, naming the layer, when the result does not build
-  }
+  onnx_import::BuildWithoutWeights(&net);  // throws, naming the layer, when it does not build
   if (!weights_file.empty()) WriteProtoToBinaryFile(net, weights_file);
   for (auto& layer : *net.mutable_layer()) layer.clear_blobs();
   WriteProtoToTextFile(net, prototxt_file);

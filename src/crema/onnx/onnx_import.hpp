@@ -5,10 +5,12 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "crema/net.hpp"
 #include "crema/proto/crema.pb.h"
 #include "crema/proto/onnx.pb.h"
 
@@ -24,6 +26,9 @@ struct Constant {
 };
 
 Constant ReadTensor(const onnx::TensorProto& tensor);
+
+// Builds `net` (TEST phase) without copying its layers' weights.
+std::unique_ptr<Net> BuildWithoutWeights(NetParameter* net);
 
 // The net being built.
 struct Graph {

@@ -16,6 +16,7 @@ PACKAGES=(
   libdnnl-dev
   libhdf5-dev
   libopenmpi-dev openmpi-bin
+  python3-numpy python3-onnx  # the ONNX tests' checker and numpy reference
 )
 
 missing=()

@@ -16,6 +16,8 @@ PACKAGES=(
   libdnnl-dev
   libhdf5-dev
   libopenmpi-dev openmpi-bin
+  libcpp-httplib-dev libssl-dev libbrotli-dev  # the training monitor's HTTP server
+  python3                                      # test drivers
 )
 
 missing=()

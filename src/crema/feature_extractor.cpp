@@ -75,6 +75,7 @@ FeatureExtractionResult ExtractFeatures(Net* net, const FeatureExtractionOptions
   std::vector<int64_t> counts(n, 0);
   std::vector<std::vector<int64_t>> first_shapes(n);
   for (int batch = 0; batch < options.num_mini_batches; ++batch) {
+    if (options.progress) options.progress(batch, options.num_mini_batches);
     net->Forward();
     for (size_t i = 0; i < n; ++i) {
       const Blob& blob = *blobs[i];

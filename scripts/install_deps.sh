@@ -17,6 +17,8 @@ PACKAGES=(
   libhdf5-dev
   libopenmpi-dev openmpi-bin
   python3-numpy python3-onnx  # the ONNX tests' checker and numpy reference
+  libcpp-httplib-dev libssl-dev libbrotli-dev  # the training monitor's HTTP server
+  python3                                      # test drivers
 )
 
 missing=()

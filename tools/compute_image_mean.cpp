@@ -6,6 +6,7 @@
 
 #include "crema/data/image_mean.hpp"
 #include "crema/io/proto_io.hpp"
+#include "crema/progress.hpp"
 #include "crema/tool.hpp"
 
 DEFINE_string(backend, "lmdb", "The database backend (only lmdb is built in).");
@@ -21,8 +22,13 @@ int main(int argc, char** argv) {
       [](int argc, char** argv) {
         crema::ExpectArgs(argc, 1, 2);
         std::vector<float> channel_means;
-        const crema::BlobProto mean =
-            crema::ComputeImageMean(argv[1], FLAGS_backend, &channel_means);
+        crema::ProgressBar bar("compute_image_mean", 0);
+        const crema::BlobProto mean = crema::ComputeImageMean(
+            argv[1], FLAGS_backend, &channel_means, [&bar](int64_t done, int64_t total) {
+              bar.set_total(total);
+              bar.Update(done);
+            });
+        bar.Finish();
         if (argc == 3) {
           crema::WriteProtoToBinaryFile(mean, argv[2]);
           std::printf("Mean of %d x %d x %d written to %s\n", mean.channels(),

@@ -8,6 +8,7 @@
 
 #include "crema/common.hpp"
 #include "crema/data/image_set.hpp"
+#include "crema/progress.hpp"
 #include "crema/tool.hpp"
 
 DEFINE_bool(gray, false, "Store the images as 1-channel grayscale (else 3-channel BGR).");
@@ -53,7 +54,13 @@ crema::ConvertOptions OptionsFromFlags() {
   options.check_size = FLAGS_check_size;
   options.encoded = FLAGS_encoded;
   options.encode_type = FLAGS_encode_type;
-  options.progress = [](const crema::ConvertProgress& p) {
+  crema::ProgressBar bar("convert_imageset", 0);
+  if (bar.enabled()) options.progress_every = 20;
+  options.progress = [&bar](const crema::ConvertProgress& p) {
+    if (bar.enabled()) {  // a terminal: one bar redrawn in place
+      bar.set_total(static_cast<int64_t>(p.total));
+      return bar.Update(static_cast<int64_t>(p.done));
+    }
     std::printf("Processed %zu/%zu files (%zu written, %zu skipped), %.0f images/s, "
                 "%.1f s left\n",
                 p.done, p.total, p.written, p.skipped, p.images_per_second,

@@ -13,6 +13,7 @@
 #include "crema/feature_extractor.hpp"
 #include "crema/io/proto_io.hpp"
 #include "crema/net.hpp"
+#include "crema/progress.hpp"
 #include "crema/tool.hpp"
 
 namespace {
@@ -57,7 +58,11 @@ int Extract(int argc, char** argv) {
   crema::CopyWeightsChecked(&net, weights);
   net.ShareActivationMemory(options.blob_names);  // the extracted blobs keep theirs
   net.set_plain_after_pass(false);                 // ExtractFeatures converts them
+  crema::ProgressBar bar("extract_features", options.num_mini_batches);
+  options.progress = [&bar](int done, int) { bar.Update(done); };
   const crema::FeatureExtractionResult result = crema::ExtractFeatures(&net, options);
+  bar.Update(options.num_mini_batches);
+  bar.Finish();
   LOG(INFO) << "Successfully extracted the features of " << result.examples << " examples.";
   return 0;
 }

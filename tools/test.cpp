@@ -9,6 +9,7 @@
 #include "crema/io/proto_io.hpp"
 #include "crema/net.hpp"
 #include "crema/net_score.hpp"
+#include "crema/progress.hpp"
 #include "crema/tool.hpp"
 
 DEFINE_string(model, "", "The net prototxt (required).");
@@ -68,7 +69,11 @@ int Test(int argc, char** argv) {
   LOG(INFO) << "Running for " << FLAGS_iterations << " iterations.";
   crema::ScoreOptions options;
   options.log_batches = true;
+  crema::ProgressBar bar("test", FLAGS_iterations);
+  options.progress = [&bar](int done, int) { bar.Update(done); };
   const crema::NetScores scores = crema::ScoreNet(&net, FLAGS_iterations, options);
+  bar.Update(scores.batches);
+  bar.Finish();
   LOG(INFO) << "Loss: " << scores.mean_loss;
   for (size_t i = 0; i < scores.means.size(); ++i) {
     LOG(INFO) << crema::FormatScore(scores.names[i], scores.means[i],

@@ -10,6 +10,7 @@
 
 #include "crema/common.hpp"
 #include "crema/gradient_sync.hpp"
+#include "crema/monitor/training_monitor.hpp"
 #include "crema/signal_handler.hpp"
 #include "crema/solver.hpp"
 #include "crema/tool.hpp"
@@ -25,6 +26,12 @@ DEFINE_int32(level, 0, "The train net's level (NetState).");
 DEFINE_string(sigint_effect, "stop",
               "What SIGINT and SIGTERM do: stop (snapshot, then exit), snapshot, none.");
 DEFINE_string(sighup_effect, "snapshot", "What SIGHUP does: stop, snapshot, none.");
+DEFINE_string(monitor, "",
+              "Serve a live page of the run at this address: PORT or HOST:PORT "
+              "(e.g. 127.0.0.1:8080; host defaults to 127.0.0.1, port 0 picks a free one).");
+DEFINE_string(monitor_token, "",
+              "Lets clients off loopback press the monitor's snapshot/stop buttons "
+              "by sending this token.");
 DEFINE_string(gpu, "", "GPU ids (not supported by this build).");
 DEFINE_double(mpi_timeout, 60,
               "Under mpirun: seconds to wait for the other ranks before checking "
@@ -56,6 +63,9 @@ const char kUsage[] =
     "  --sigint_effect=E      on SIGINT/SIGTERM: stop (default: snapshot, then exit),\n"
     "                         snapshot, or none\n"
     "  --sighup_effect=E      on SIGHUP: snapshot (default), stop, or none\n"
+    "  --monitor=[HOST:]PORT  serve a live page (curves, ETA, snapshot/stop buttons);\n"
+    "                         loopback unless HOST says otherwise (docs/pictures.md)\n"
+    "  --monitor_token=T      clients off loopback may press the buttons with this token\n"
     "  --gpu=IDS              not supported by this build (CPU only)\n"
     "\n"
     "Data-parallel training: start it under mpirun (see docs/distributed.md),\n"
@@ -120,6 +130,14 @@ int RunTraining() {
   crema::SignalHandler signal_handler(sigint_effect, sighup_effect);
   std::unique_ptr<crema::Solver> solver = crema::CreateSolver(param);
   solver->SetActionFunction(signal_handler.GetActionFunction());
+  std::unique_ptr<crema::TrainingMonitor> monitor;
+  if (!FLAGS_monitor.empty() && (!g_sync || g_sync->is_root())) {
+    crema::MonitorOptions options;
+    options.address = FLAGS_monitor;
+    options.token = FLAGS_monitor_token;
+    monitor = std::make_unique<crema::TrainingMonitor>(options);
+    LOG(INFO) << "Training monitor at " << monitor->url();
+  }
   if (g_sync) solver->set_gradient_sync(g_sync);
   if (!FLAGS_snapshot.empty()) LOG(INFO) << "Resuming from " << FLAGS_snapshot;
   LOG(INFO) << "Starting Optimization";

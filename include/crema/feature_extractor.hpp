@@ -10,6 +10,7 @@
 #define CREMA_FEATURE_EXTRACTOR_HPP_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,8 @@ struct FeatureExtractionOptions {
   std::vector<std::string> outputs;
   int num_mini_batches = 1;
   FeatureFormat format = FeatureFormat::LMDB;
+  // Told before each mini-batch how many of `total` are done (progress bars).
+  std::function<void(int done, int total)> progress;
 };
 
 struct FeatureExtractionResult {

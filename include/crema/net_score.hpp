@@ -28,6 +28,8 @@ struct ScoreOptions {
   bool log_batches = false;
   // Asked before each batch; returning true ends scoring early.
   std::function<bool()> should_stop;
+  // Told before each batch how many of `total` are done (progress bars).
+  std::function<void(int done, int total)> progress;
 };
 
 NetScores ScoreNet(Net* net, int iterations, const ScoreOptions& options = {});

@@ -33,6 +33,12 @@ class SignalHandler {
   SolverAction sighup_effect_;
 };
 
+// Acts as if `signal` (SIGINT, SIGTERM or SIGHUP) had arrived: the active
+// SignalHandler's next CheckForSignals() returns that signal's effect. For
+// controls other than signals (the training monitor's buttons); safe to call
+// from any thread. Does nothing visible while no SignalHandler is active.
+void RequestSignalEffect(int signal);
+
 }  // namespace crema
 
 #endif  // CREMA_SIGNAL_HANDLER_HPP_

@@ -138,6 +138,7 @@ FeatureExtractionResult ExtractFeatures(Net* net, const FeatureExtractionOptions
     sinks.push_back(OpenSink(options.blob_names[i], options.outputs[i], options.format));
   }
   for (int batch = 0; batch < options.num_mini_batches; ++batch) {
+    if (options.progress) options.progress(batch, options.num_mini_batches);
     net->Forward();
     for (size_t i = 0; i < blobs.size(); ++i) {
       blobs[i]->ToPlain();  // whatever the net's policy (Net::set_plain_after_pass)

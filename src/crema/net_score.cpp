@@ -10,6 +10,7 @@ NetScores ScoreNet(Net* net, int iterations, const ScoreOptions& options) {
   std::vector<double> sums;
   for (int i = 0; i < iterations; ++i) {
     if (options.should_stop && options.should_stop()) break;
+    if (options.progress) options.progress(i, iterations);
     float iter_loss = 0;
     const std::vector<Blob*>& result = net->Forward(&iter_loss);
     loss_sum += iter_loss;

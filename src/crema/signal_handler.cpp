@@ -8,18 +8,25 @@
 namespace crema {
 namespace {
 
-volatile std::sig_atomic_t g_got_sigint = 0;  // SIGINT or SIGTERM
-volatile std::sig_atomic_t g_got_sighup = 0;
+// Lock-free atomics: safe in a signal handler and across threads.
+std::atomic<int> g_got_sigint{0};  // SIGINT or SIGTERM
+std::atomic<int> g_got_sighup{0};
 std::atomic<bool> g_installed{false};
 struct sigaction g_old_int, g_old_term, g_old_hup;
 
-void HandleSignal(int signal) {
+void HandleSignal(int signal) { RequestSignalEffect(signal); }
+
+}  // namespace
+
+void RequestSignalEffect(int signal) {
   if (signal == SIGHUP) {
     g_got_sighup = 1;
   } else {
     g_got_sigint = 1;
   }
 }
+
+namespace {
 
 void Install(int signal, struct sigaction* old) {
   struct sigaction action = {};

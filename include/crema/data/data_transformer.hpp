@@ -1,5 +1,7 @@
 // DataTransformer: Caffe's preprocessing of one example into a slice of a
-// blob, set by TransformationParameter: optional crop (random in TRAIN,
+// blob, set by TransformationParameter: in TRAIN, optional augmentation
+// (crema's random resized crop, rotation and colour jitter; see
+// proto/crema.proto), then optional crop (random in TRAIN,
 // centered in TEST), optional random mirror, mean subtraction (a mean file
 // or per-channel mean values) and scaling, in that order:
 //   out = (pixel - mean) * scale
@@ -58,6 +60,16 @@ class DataTransformer {
  private:
   // A uniform draw in [0, n).
   int Rand(int n);
+  // Augmentation (augmentation.cpp). Augments(): whether this transformer
+  // augments at all; Augment() takes and returns a float image (H x W,
+  // C interleaved channels) of the same size; `bytes` clamps to [0, 255].
+  void CheckAugmentation() const;
+  bool Augments() const;
+  bool Geometric() const;
+  double Uniform(double lo, double hi);
+  cv::Mat Warp(const cv::Mat& image);
+  void Jitter(cv::Mat* image);
+  cv::Mat Augment(const cv::Mat& image, bool bytes);
   // Decodes an encoded datum with the force_color / force_gray choice.
   cv::Mat DecodeForced(const Datum& datum) const;
   // Checks and prepares the mean for an input of this shape.

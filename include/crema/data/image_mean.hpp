@@ -2,6 +2,8 @@
 #ifndef CREMA_DATA_IMAGE_MEAN_HPP_
 #define CREMA_DATA_IMAGE_MEAN_HPP_
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -13,8 +15,11 @@ namespace crema {
 // 1 x C x H x W BlobProto; channel_means (optional) gets the mean of each
 // channel. Throws crema::Error naming the database and the record when the
 // database is missing or empty or a record's size differs from the first's.
-BlobProto ComputeImageMean(const std::string& db_path, const std::string& backend = "lmdb",
-                           std::vector<float>* channel_means = nullptr);
+// `progress`, when given, hears how many of the records are done.
+BlobProto ComputeImageMean(
+    const std::string& db_path, const std::string& backend = "lmdb",
+    std::vector<float>* channel_means = nullptr,
+    const std::function<void(int64_t done, int64_t total)>& progress = nullptr);
 
 }  // namespace crema
 

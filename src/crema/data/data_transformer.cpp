@@ -29,6 +29,7 @@ DataTransformer::DataTransformer(const TransformationParameter& param, Phase pha
   for (int i = 0; i < param_.mean_value_size(); ++i) {
     mean_values_.push_back(param_.mean_value(i));
   }
+  CheckAugmentation();
   InitRand();
 }
 
@@ -72,6 +73,23 @@ void DataTransformer::CheckMean(int channels, int height, int width, const char*
 }
 
 namespace {
+
+// A decoded datum as an H x W float image with interleaved channels.
+cv::Mat DatumToFloatImage(const Datum& datum) {
+  const int channels = datum.channels(), height = datum.height(), width = datum.width();
+  cv::Mat image(height, width, CV_32FC(channels));
+  const auto* bytes = reinterpret_cast<const uint8_t*>(datum.data().data());
+  for (int c = 0; c < channels; ++c) {
+    for (int h = 0; h < height; ++h) {
+      float* row = image.ptr<float>(h);
+      for (int w = 0; w < width; ++w) {
+        const int i = (c * height + h) * width + w;
+        row[w * channels + c] = datum.data().empty() ? datum.float_data(i) : bytes[i];
+      }
+    }
+  }
+  return image;
+}
 
 // The loop shared by every input form. get(c, h, w) reads the input value.
 template <typename Get>
@@ -120,6 +138,8 @@ void DataTransformer::Transform(const Datum& datum, float* transformed) {
     Fail("crop_size ", crop, " is larger than the input (", DatumDescription(datum), ").");
   }
   CheckMean(channels, height, width, "datum");
+  cv::Mat augmented;  // empty unless augmenting
+  if (Augments()) augmented = Augment(DatumToFloatImage(datum), !datum.data().empty());
   const bool mirror = param_.mirror() && Rand(2);
   int out_h = height, out_w = width, h_off = 0, w_off = 0;
   if (crop > 0) {
@@ -133,7 +153,12 @@ void DataTransformer::Transform(const Datum& datum, float* transformed) {
     }
   }
   const float* mean = param_.has_mean_file() ? data_mean_.cpu_data() : nullptr;
-  if (!datum.data().empty()) {
+  if (augmented.data) {
+    TransformValues(channels, height, width, out_h, out_w, h_off, w_off, mirror,
+                    param_.scale(), mean, mean_values_,
+                    [&](int c, int h, int w) { return augmented.ptr<float>(h)[w * channels + c]; },
+                    transformed);
+  } else if (!datum.data().empty()) {
     const auto* bytes = reinterpret_cast<const uint8_t*>(datum.data().data());
     TransformValues(channels, height, width, out_h, out_w, h_off, w_off, mirror,
                     param_.scale(), mean, mean_values_,
@@ -228,6 +253,11 @@ void DataTransformer::Transform(const cv::Mat& image, Blob* transformed) {
          "; every image must have the same size.");
   }
   CheckMean(channels, height, width, "image");
+  cv::Mat augmented;
+  if (Augments()) {
+    image.convertTo(augmented, CV_32F);
+    augmented = Augment(augmented, true);
+  }
   const bool mirror = param_.mirror() && Rand(2);
   int h_off = 0, w_off = 0;
   if (crop > 0) {
@@ -243,7 +273,8 @@ void DataTransformer::Transform(const cv::Mat& image, Blob* transformed) {
   TransformValues(channels, height, width, expect_h, expect_w, h_off, w_off, mirror,
                   param_.scale(), mean, mean_values_,
                   [&](int c, int h, int w) {
-                    return static_cast<float>(image.ptr<uchar>(h)[w * channels + c]);
+                    return augmented.data ? augmented.ptr<float>(h)[w * channels + c]
+                                          : static_cast<float>(image.ptr<uchar>(h)[w * channels + c]);
                   },
                   transformed->mutable_cpu_data());
 }

@@ -7,7 +7,8 @@
 namespace crema {
 
 BlobProto ComputeImageMean(const std::string& db_path, const std::string& backend,
-                           std::vector<float>* channel_means) {
+                           std::vector<float>* channel_means,
+                           const std::function<void(int64_t, int64_t)>& progress) {
   auto db = db::OpenDB(backend, db_path, db::Mode::READ);
   auto cursor = db->NewCursor();
   if (!cursor->valid()) Throw("The database '", db_path, "' holds no records.");
@@ -17,6 +18,7 @@ BlobProto ComputeImageMean(const std::string& db_path, const std::string& backen
   int channels = 0, height = 0, width = 0;
   Datum datum;
   for (int64_t n = 0; n < total; ++n, cursor->Next()) {
+    if (progress) progress(n, total);
     const std::string key = cursor->key();
     if (!datum.ParseFromString(cursor->value())) {
       Throw("'", db_path, "', record '", key, "': the value is not a Datum message.");

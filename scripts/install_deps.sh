@@ -16,6 +16,8 @@ PACKAGES=(
   libdnnl-dev
   libhdf5-dev
   libopenmpi-dev openmpi-bin
+  pybind11-dev python3-dev python3-numpy python3-pytest python3-protobuf
+  graphviz
 )
 
 missing=()

@@ -108,6 +108,10 @@ install(TARGETS crema LIBRARY DESTINATION ${CREMA_PYTHON_INSTALL_DIR}/crema
 
 # ---- tests: tests/python/test_*.py, one ctest each, run by pytest ----
 if(CREMA_BUILD_TESTS)
+  # The C++ side of the comparisons: one pass of a net, blobs to files.
+  add_executable(reference_pass ${CMAKE_CURRENT_SOURCE_DIR}/python/tests/reference_pass.cpp)
+  target_link_libraries(reference_pass PRIVATE crema)
+  set_target_properties(reference_pass PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
   file(GLOB CREMA_PY_TESTS CONFIGURE_DEPENDS
        ${CMAKE_CURRENT_SOURCE_DIR}/tests/python/test_*.py)
   foreach(test ${CREMA_PY_TESTS})

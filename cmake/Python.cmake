@@ -36,6 +36,8 @@ if(NOT CREMA_PYTHON_INSTALL_DIR)
       "import sysconfig; print(sysconfig.get_path('platlib', vars={'platbase': '.', 'base': '.'}))"
     OUTPUT_VARIABLE _site OUTPUT_STRIP_TRAILING_WHITESPACE)
   string(REGEX REPLACE "^\\./" "" _site "${_site}")
+  # Debian's scheme for pip puts a "local/" in front (/usr/local); the prefix says that.
+  string(REGEX REPLACE "^local/" "" _site "${_site}")
   set(CREMA_PYTHON_INSTALL_DIR "${_site}" CACHE STRING
       "Where cmake --install puts the crema package, relative to the prefix")
 endif()

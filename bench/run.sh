@@ -150,6 +150,7 @@ for c in "${CASES[@]}"; do
 done
 for note in "${NOTES[@]}"; do echo "$note"; done
 echo "threads: $THREADS; iterations per median: $ITERS (batch-1 inference: $INFER_ITERS); vs_ref = reference ms / this ms"
+[[ Python =~ $ONLY ]] && BENCH_INFER_ITERS=$INFER_ITERS bash "$ROOT/bench/python_overhead.sh" "$BUILD"
 
 # Data-parallel training (docs/distributed.md): 1 process x 2 threads versus
 # 2 MPI ranks x 1 thread. bench/mpi.sh says itself when MPI is not built.

@@ -16,9 +16,10 @@ PACKAGES=(
   libdnnl-dev
   libhdf5-dev
   libopenmpi-dev openmpi-bin
-  python3-numpy python3-onnx  # the ONNX tests' checker and numpy reference
+  python3-onnx  # the ONNX tests' checker
   libcpp-httplib-dev libssl-dev libbrotli-dev  # the training monitor's HTTP server
-  python3                                      # test drivers
+  pybind11-dev python3-dev python3-numpy python3-pytest python3-protobuf  # the Python module
+  graphviz
 )
 
 missing=()

@@ -1,0 +1,78 @@
+"""numpy views alias blob memory; shapes; net.reshape."""
+import os
+
+import numpy as np
+import pytest
+
+import crema
+from conftest import MODELS
+
+
+@pytest.fixture
+def lenet():
+    return crema.Net(os.path.join(MODELS, "lenet", "deploy.prototxt"), crema.TEST)
+
+
+def test_views_write_through_and_read_back(lenet):
+    data = lenet.blobs["data"].data
+    data[...] = 0.5
+    # a fresh view sees the write: same memory, no copy
+    assert np.all(lenet.blobs["data"].data == 0.5)
+    assert np.shares_memory(data, lenet.blobs["data"].data)
+    assert data.dtype == np.float32 and data.flags.writeable
+    weights = lenet.params["conv1"][0]
+    weights.data[0, 0, 0, 0] = 3.25
+    assert lenet.params["conv1"][0].data[0, 0, 0, 0] == 3.25
+    weights.diff[...] = 2
+    assert np.all(lenet.layers[1].blobs[0].diff == 2)
+
+
+def test_forward_reads_what_the_view_wrote(lenet):
+    lenet.params["ip2"][1].data[...] = 0
+    lenet.params["ip2"][0].data[...] = 0
+    lenet.params["ip2"][1].data[3] = 10
+    out = lenet.forward()["prob"]
+    assert out.shape == (64, 10)
+    assert np.all(out.argmax(axis=1) == 3)
+    # the returned array is a view of the output blob
+    assert np.shares_memory(out, lenet.blobs["prob"].data)
+
+
+def test_view_tracks_values_across_passes(lenet):
+    prob = lenet.blobs["prob"].data
+    lenet.blobs["data"].data[...] = 0
+    lenet.forward()
+    first = prob.copy()
+    lenet.blobs["data"].data[...] = np.random.RandomState(0).rand(64, 1, 28, 28)
+    lenet.forward()
+    assert not np.array_equal(first, prob)  # the old view sees the new values
+
+
+def test_reshape_blob_and_net(lenet):
+    lenet.blobs["data"].reshape(2, 1, 28, 28)
+    lenet.reshape()
+    assert lenet.blobs["prob"].data.shape == (2, 10)
+    assert lenet.blobs["data"].num == 2 and lenet.blobs["data"].count == 2 * 28 * 28
+    out = lenet.forward(data=np.ones((2, 1, 28, 28)))
+    assert out["prob"].shape == (2, 10)
+    with pytest.raises(ValueError):
+        lenet.forward(data=np.ones((3, 1, 28, 28)))
+    with pytest.raises(ValueError):
+        lenet.blobs["data"].reshape(2, -1, 28, 28)
+
+
+def test_standalone_blob():
+    blob = crema.Blob(2, 3)
+    blob.data[...] = [[1, 2, 3], [4, 5, 6]]
+    assert blob.data.sum() == 21
+    assert blob.shape == (2, 3)
+    blob.reshape((6,))
+    assert blob.data.shape == (6,)
+
+
+def test_views_outlive_the_net():
+    net = crema.Net(os.path.join(MODELS, "lenet", "deploy.prototxt"), crema.TEST)
+    view = net.params["ip1"][0].data
+    del net
+    view[...] = 1  # the memory is still alive
+    assert view.sum() == view.size

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "bindings.hpp"
@@ -17,16 +18,35 @@ namespace crema {
 namespace python {
 namespace {
 
+// Memory that numpy arrays still view, and how many arrays view each. The
+// registry is touched with the interpreter lock held only.
+std::unordered_map<SyncedMemory*, int>& LiveViews() {
+  static auto* views = new std::unordered_map<SyncedMemory*, int>();
+  return *views;
+}
+
+struct ViewOwner {
+  std::shared_ptr<SyncedMemory> memory;
+};
+
 // A writable float32 array over the plain buffer of `memory`, no copy. The
 // array keeps the buffer alive: it stays a valid (if stale) array even after
-// the blob is reshaped past its capacity and moves to new memory.
+// the blob is reshaped past its capacity and moves to new memory. The memory
+// is marked keep_plain, so a net converts it after each pass and an engine
+// keeps its own form beside the plain one.
 py::array View(const Blob& blob, const std::shared_ptr<SyncedMemory>& memory) {
   std::vector<py::ssize_t> shape(blob.shape().begin(), blob.shape().end());
   if (blob.count() == 0 || !memory) return py::array_t<float>(shape);
   memory->ToPlain();  // a no-op after a net's pass; engines' forms otherwise
+  memory->set_keep_plain(true);
   auto* data = static_cast<float*>(memory->mutable_cpu_data());
-  auto* owner = new std::shared_ptr<SyncedMemory>(memory);
-  py::capsule base(owner, [](void* p) { delete static_cast<std::shared_ptr<SyncedMemory>*>(p); });
+  ++LiveViews()[memory.get()];
+  py::capsule base(new ViewOwner{memory}, [](void* p) {
+    auto* owner = static_cast<ViewOwner*>(p);
+    auto it = LiveViews().find(owner->memory.get());
+    if (it != LiveViews().end() && --it->second == 0) LiveViews().erase(it);
+    delete owner;
+  });
   return py::array_t<float>(shape, data, base);
 }
 
@@ -92,6 +112,14 @@ void BindLayerBlobs(py::module_& m) {
 }
 
 }  // namespace
+
+void AssumeViewsWritten() {
+  for (const auto& entry : LiveViews()) {
+    // Plain values that an array may have changed since: an engine's form
+    // kept beside them is stale from now on.
+    if (entry.first->holds() == SyncedMemory::Holds::kBoth) entry.first->mutable_cpu_data();
+  }
+}
 
 void BindBlob(py::module_& m) {
   py::class_<Blob, std::shared_ptr<Blob>>(m, "Blob",

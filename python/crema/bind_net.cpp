@@ -36,6 +36,10 @@ std::shared_ptr<Net> MakeNet(const std::string& file, int phase, int level,
   auto net = std::make_shared<Net>(file, checked, level,
                                    stages.value_or(std::vector<std::string>()));
   if (weights && !weights->empty()) net->CopyTrainedLayersFrom(*weights);
+  // A pass converts only what Python can see: the outputs, and memory that a
+  // numpy view was taken of (keep_plain); another blob is converted when its
+  // first view is taken.
+  net->set_plain_after_pass(false);
   return net;
 }
 
@@ -52,6 +56,7 @@ float ForwardRange(Net& net, int start, int end) {
   if (net.num_layers() == 0) return 0.f;
   CheckLayerRange(net, start, end, "forward");
   if (start > end) throw py::value_error("forward: start comes after end.");
+  AssumeViewsWritten();
   py::gil_scoped_release release;
   return net.ForwardFromTo(start, end);
 }
@@ -60,6 +65,7 @@ void BackwardRange(Net& net, int start, int end) {
   if (net.num_layers() == 0) return;
   CheckLayerRange(net, start, end, "backward");
   if (start < end) throw py::value_error("backward: start comes before end.");
+  AssumeViewsWritten();
   py::gil_scoped_release release;
   net.BackwardFromTo(start, end);
 }
@@ -118,7 +124,8 @@ void BindNet(py::module_& m) {
       .def("_top_ids", [](const Net& n, int i) { return n.top_ids(i); })
       .def("_bottom_ids", [](const Net& n, int i) { return n.bottom_ids(i); })
       .def_property("plain_after_pass", &Net::plain_after_pass, &Net::set_plain_after_pass,
-                    "Whether every blob holds plain values after each pass (default).");
+                    "Whether a pass converts every blob to plain values (default False: only the\n"
+                    "outputs and blobs with numpy views, the rest when first viewed).");
 }
 
 }  // namespace python

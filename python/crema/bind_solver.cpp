@@ -52,6 +52,7 @@ bool Train(Solver& solver, F&& body) {
     Solver& solver;
     ~Reset() { solver.SetActionFunction({}); }
   } reset{solver};
+  AssumeViewsWritten();
   py::gil_scoped_release release;
   body();
   return solver.requested_early_exit();

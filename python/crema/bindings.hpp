@@ -12,6 +12,11 @@ void BindNet(pybind11::module_& m);     // Net, Layer
 void BindSolver(pybind11::module_& m);  // solvers, get_solver, Ctrl-C handling
 void BindImage(pybind11::module_& m);   // image reading and resizing (OpenCV)
 
+// Called before a pass or a training step that Python starts: numpy arrays
+// still alive may have written their blobs' plain values, so any engine form
+// kept beside those values is stale (the next pass rebuilds it).
+void AssumeViewsWritten();
+
 }  // namespace python
 }  // namespace crema
 

@@ -221,3 +221,21 @@ class Transformer:
         """Multiplies the input last, after the mean is subtracted."""
         self._check(in_)
         self.input_scale[in_] = scale
+
+
+def image_transformer(shape, name, mean=None, input_scale=None, raw_scale=None,
+                      channel_swap=None):
+    """A Transformer for input `name` of `shape` that takes H x W x K images
+    (as load_image returns them) to the net's K x H x W, with the optional
+    mean, scales and channel order that Classifier and Detector accept."""
+    transformer = Transformer({name: shape})
+    transformer.set_transpose(name, (2, 0, 1))
+    if mean is not None:
+        transformer.set_mean(name, mean)
+    if input_scale is not None:
+        transformer.set_input_scale(name, input_scale)
+    if raw_scale is not None:
+        transformer.set_raw_scale(name, raw_scale)
+    if channel_swap is not None:
+        transformer.set_channel_swap(name, channel_swap)
+    return transformer

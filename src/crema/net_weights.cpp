@@ -33,6 +33,8 @@ void Net::CopyTrainedLayersFrom(const NetParameter& param) {
               " but the net's is ", target_blobs[j]->shape_string(),
               ". To learn this layer from scratch instead, rename it.");
       }
+      // The file's values replace any form an engine keeps of the old ones.
+      if (target_blobs[j]->data()) target_blobs[j]->data()->discard_values();
       target_blobs[j]->FromProto(source.blobs(j), false);
     }
     if (source.blobs_size() > 0) {

@@ -289,6 +289,24 @@ TEST(DnnlLayout, InferenceKeepsConvolutionWeightsInTheirLayout) {
   }
 }
 
+// Weights loaded into a net whose engine holds its own form of them (right
+// after a pass, nothing converted) replace that form.
+TEST(DnnlLayout, WeightsLoadedAfterAPassReplaceTheEngineForm) {
+  if (!HasDnnl()) GTEST_SKIP() << "crema was built without oneDNN";
+  Pair nets(TEST, {{"force_backward: true", "force_backward: false"}});
+  nets.fast.Forward();
+  ASSERT_NE(nullptr, Weights(nets.fast, "conv1").data()->layout());
+  Blob& w = *nets.ref.layers()[1]->blobs()[0];
+  float* values = w.mutable_cpu_data();
+  for (int i = 0; i < w.count(); i += 2) values[i] = -values[i];
+  NetParameter changed;
+  nets.ref.ToProto(&changed);
+  nets.fast.CopyTrainedLayersFrom(changed);
+  nets.fast.Forward();
+  nets.ref.Forward();
+  EXPECT_EQ(0, nets.CompareAll(false));
+}
+
 TEST(DnnlLayout, FrozenLayerKeepsItsWeightsWhileTheOthersLearn) {
   if (!HasDnnl()) GTEST_SKIP() << "crema was built without oneDNN";
   // conv1 learns nothing (lr_mult 0; force_backward would ask for its

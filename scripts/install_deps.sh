@@ -20,6 +20,7 @@ PACKAGES=(
   libcpp-httplib-dev libssl-dev libbrotli-dev  # the training monitor's HTTP server
   pybind11-dev python3-dev python3-numpy python3-pytest python3-protobuf  # the Python module
   graphviz
+  python3-torch python3-torchvision  # the ONNX import tests against PyTorch
 )
 
 missing=()

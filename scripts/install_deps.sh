@@ -21,6 +21,7 @@ PACKAGES=(
   pybind11-dev python3-dev python3-numpy python3-pytest python3-protobuf  # the Python module
   graphviz
   python3-torch python3-torchvision  # the ONNX import tests against PyTorch
+  chromium chromium-driver  # the training monitor test in a browser
 )
 
 missing=()

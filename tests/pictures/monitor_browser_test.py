@@ -3,8 +3,9 @@
 
 Trains a small LeNet on generated digits with the monitor on a free loopback
 port, reads the page twice with Chromium (after its JavaScript ran) to see the
-curve grow, takes a screenshot, presses stop (POST /api/stop, what the page's
-Stop button sends), checks the snapshot resumes, then runs parse_log,
+curve grow, takes a screenshot, clicks the page's Stop button in Chromium
+through ChromeDriver (WebDriver's HTTP protocol; without chromedriver, it
+sends what the button sends, POST /api/stop), checks the snapshot resumes, then runs parse_log,
 plot_training_log and visualize on what the run left. Pictures go to
 BUILD/pictures/. Every wait is bounded.
 
@@ -39,7 +40,7 @@ def find_chromium():
     if os.environ.get("CI") == "true" and os.geteuid() == 0:
         print("chromium is missing; CI=true, installing it with apt-get", flush=True)
         subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends",
-                        "chromium"], timeout=900)
+                        "chromium", "chromium-driver"], timeout=900)
         return shutil.which("chromium")
     return None
 
@@ -71,6 +72,63 @@ def http(url, method="GET"):
 def chromium_args(chromium):
     return [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
             "--no-first-run", "--user-data-dir=" + tempfile.mkdtemp(prefix="crema_chromium_")]
+
+
+def free_port():
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def webdriver(base, method, path, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(base + path, method=method, data=data,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read().decode())["value"]
+
+
+def click_stop(chromium, url):
+    """Opens the page in Chromium driven by ChromeDriver, waits until it plots
+    points, clicks Stop and returns the page's answer. None without chromedriver."""
+    driver = shutil.which("chromedriver")
+    if not driver:
+        return None
+    port = free_port()
+    process = subprocess.Popen([driver, "--port=%d" % port], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    base = "http://127.0.0.1:%d" % port
+    try:
+        wait_for("chromedriver", lambda: _ready(base), 30)
+        options = {"binary": chromium, "args": chromium_args(chromium)[1:]}
+        session = webdriver(base, "POST", "/session", {"capabilities": {
+            "alwaysMatch": {"goog:chromeOptions": options}}})["sessionId"]
+        at = "/session/" + session
+        webdriver(base, "POST", at + "/url", {"url": url})
+
+        def element(css):
+            found = webdriver(base, "POST", at + "/element", {"using": "css selector", "value": css})
+            return next(iter(found.values()))
+
+        def text(css):
+            return webdriver(base, "GET", at + "/element/%s/text" % element(css))
+
+        wait_for("points plotted in the driven page", lambda: int(text("#points") or 0) > 0, 30)
+        webdriver(base, "POST", at + "/element/%s/click" % element("#stop"), {})
+        answer = wait_for("the page's answer to Stop", lambda: text("#message"), 30)
+        webdriver(base, "DELETE", at)
+        return answer
+    finally:
+        process.kill()
+        process.wait()
+
+
+def _ready(base):
+    try:
+        return webdriver(base, "GET", "/status").get("ready")
+    except OSError:
+        return False
 
 
 def points_on_page(chromium, url):
@@ -130,8 +188,16 @@ def monitor_run(tools, chromium, work, pictures):
         status = json.loads(http(url + "api/status"))
         if status["iteration"] <= 0 or status["images_per_second"] is None:
             fail("/api/status lacks the run's progress: %s" % status)
-        if '"ok":true' not in http(url + "api/stop", "POST"):
-            fail("/api/stop refused a loopback client")
+        answer = click_stop(chromium, url)
+        if answer is None:
+            print("chromedriver is missing (apt-get install chromium-driver); sending what "
+                  "the Stop button sends instead", flush=True)
+            if '"ok":true' not in http(url + "api/stop", "POST"):
+                fail("/api/stop refused a loopback client")
+        elif answer != "stop requested":
+            fail("the page answered %r to its Stop button" % answer)
+        else:
+            print("clicked Stop in Chromium: %s" % answer, flush=True)
         code = train.wait(timeout=120)
     finally:
         if train.poll() is None:

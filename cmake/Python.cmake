@@ -45,7 +45,7 @@ endif()
 # ---- the extension module ----
 pybind11_add_module(_crema MODULE NO_EXTRAS
   ${CREMA_PY_SRC}/_crema.cpp ${CREMA_PY_SRC}/bind_blob.cpp ${CREMA_PY_SRC}/bind_net.cpp
-  ${CREMA_PY_SRC}/bind_solver.cpp ${CREMA_PY_SRC}/bind_image.cpp
+  ${CREMA_PY_SRC}/bind_solver.cpp ${CREMA_PY_SRC}/bind_image.cpp ${CREMA_PY_SRC}/bind_onnx.cpp
   ${CREMA_PY_SRC}/python_layer.cpp)
 target_link_libraries(_crema PRIVATE crema Python3::NumPy)
 # The package carries its own copy of libcrema (installed, wheels) next to

@@ -17,6 +17,7 @@ from ._crema import (  # noqa: F401
 from . import net as _net  # noqa: F401  (adds pycaffe's Net methods)
 from .layer import Layer  # noqa: F401
 from . import io  # noqa: F401
+from . import onnx  # noqa: F401
 from .classifier import Classifier  # noqa: F401
 from .detector import Detector  # noqa: F401
 from .net_spec import layers, params, NetSpec, to_proto  # noqa: F401

@@ -54,5 +54,6 @@ PYBIND11_MODULE(_crema, m) {
   BindNet(m);
   BindSolver(m);
   BindImage(m);
+  BindOnnx(m);
   RegisterPythonLayer(PythonErrors::kKeep);
 }

@@ -11,6 +11,7 @@ void BindBlob(pybind11::module_& m);    // Blob, its numpy views; layers' blob l
 void BindNet(pybind11::module_& m);     // Net, Layer
 void BindSolver(pybind11::module_& m);  // solvers, get_solver, Ctrl-C handling
 void BindImage(pybind11::module_& m);   // image reading and resizing (OpenCV)
+void BindOnnx(pybind11::module_& m);    // ONNX export and import (crema/onnx.py)
 
 // Called before a pass or a training step that Python starts: numpy arrays
 // still alive may have written their blobs' plain values, so any engine form

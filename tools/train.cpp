@@ -37,6 +37,10 @@ DEFINE_double(mpi_timeout, 60,
               "Under mpirun: seconds to wait for the other ranks before checking "
               "that they are alive; ranks silent for as long again are reported "
               "as failed and the job stops.");
+DEFINE_bool(check_numerics, false,
+            "Check blobs for NaN and infinity after each layer's forward and backward "
+            "and the weights after each update; name the first bad layer and blob.");
+DEFINE_string(on_nan, "", "With --check_numerics (implied): warn (the default) or stop.");
 DEFINE_double(mpi_bucket_mb, 4, "Under mpirun: gradients are all-reduced in buckets "
               "of about this many megabytes.");
 
@@ -67,6 +71,10 @@ const char kUsage[] =
     "                         loopback unless HOST says otherwise (docs/pictures.md)\n"
     "  --monitor_token=T      clients off loopback may press the buttons with this token\n"
     "  --gpu=IDS              not supported by this build (CPU only)\n"
+    "  --check_numerics       check for NaN/inf after every layer and update; the\n"
+    "                         first one names its layer, blob and iteration\n"
+    "  --on_nan=A             warn (default: log and go on) or stop (snapshot the\n"
+    "                         weights from before the bad update, exit 1)\n"
     "\n"
     "Data-parallel training: start it under mpirun (see docs/distributed.md),\n"
     "  mpirun -np 2 --bind-to none train --solver=s.prototxt\n"
@@ -139,6 +147,10 @@ int RunTraining() {
     LOG(INFO) << "Training monitor at " << monitor->url();
   }
   if (g_sync) solver->set_gradient_sync(g_sync);
+  if (FLAGS_check_numerics || !FLAGS_on_nan.empty()) {
+    solver->set_numerics_watch(FLAGS_on_nan.empty() ? crema::NonFiniteAction::WARN
+                                                    : crema::ParseNonFiniteAction(FLAGS_on_nan));
+  }
   if (!FLAGS_snapshot.empty()) LOG(INFO) << "Resuming from " << FLAGS_snapshot;
   LOG(INFO) << "Starting Optimization";
   solver->Solve(FLAGS_snapshot);

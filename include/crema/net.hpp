@@ -162,6 +162,15 @@ class Net {
   std::shared_ptr<Layer> layer_by_name(const std::string& name) const;
 
   void set_debug_info(bool value) { debug_info_ = value; }
+  // The numerics watch (train --check_numerics): after each layer's forward
+  // its tops, after its backward its bottom and parameter diffs are checked
+  // for NaN and infinity. non_finite() describes the first one found (layer,
+  // type, direction, blob, value) until ClearNonFinite(); "" when none.
+  void set_check_numerics(bool value) { check_numerics_ = value; }
+  const std::string& non_finite() const { return non_finite_; }
+  void ClearNonFinite() { non_finite_.clear(); }
+  // "'ip1' blob 0": the layer and index of learnable parameter `learnable_id`.
+  std::string DescribeLearnableParam(int learnable_id) const;
   // Logs each learnable parameter's data and diff magnitude after an update.
   void UpdateDebugInfo(int param_id) const;
 
@@ -193,6 +202,8 @@ class Net {
   void FuseInPlaceReLUs();
   void ForwardDebugInfo(int layer_id) const;
   void BackwardDebugInfo(int layer_id) const;
+  void CheckForwardNumerics(int layer_id);
+  void CheckBackwardNumerics(int layer_id);
 
   std::string name_;
   Phase phase_ = TRAIN;
@@ -239,6 +250,8 @@ class Net {
   std::vector<ActivationGroup> activation_groups_;
 
   bool debug_info_ = false;
+  bool check_numerics_ = false;
+  std::string non_finite_;
   std::function<void(int)> after_backward_;
 };
 

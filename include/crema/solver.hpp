@@ -26,6 +26,13 @@ enum class SolverAction { NONE, STOP, SNAPSHOT };
 // "stop", "snapshot" or "none"; anything else is a crema::Error.
 SolverAction ParseSolverAction(const std::string& name);
 
+// The numerics watch (train --check_numerics, --on_nan): off, or on a NaN or
+// infinity log a warning and go on, or stop with the last good weights.
+enum class NonFiniteAction { OFF, WARN, STOP };
+
+// "warn" or "stop"; anything else is a crema::Error.
+NonFiniteAction ParseNonFiniteAction(const std::string& name);
+
 // Reads a solver prototxt the way `train --solver` does: parses it, maps the
 // legacy solver_type enum to `type`, resolves relative net paths (net,
 // train_net, test_net) against the working directory first and then the
@@ -103,6 +110,14 @@ class Solver {
     action_function_ = std::move(func);
   }
 
+  // Checks for NaN and infinity (set before Solve or Step): every top blob
+  // after its layer's forward, every bottom and parameter diff after its
+  // layer's backward, the gradients before the update and the weights after
+  // it. The first non-finite value is reported with its layer, blob,
+  // direction and iteration. WARN logs it and goes on; STOP undoes a bad
+  // update, snapshots the weights from before it and throws crema::Error.
+  void set_numerics_watch(NonFiniteAction action);
+
   // Data-parallel training (set before Solve or Step): this solver becomes
   // one rank of sync->num_ranks(). It starts from the root's weights and
   // data position, reads its own shard through the train net's shardable
@@ -154,6 +169,11 @@ class Solver {
   void DisplayTrainOutputs();
   void DisplaySpeed(double* test_seconds);
   void ApplyUpdatePlain();
+  // The numerics watch (solver_numerics.cpp): ApplyUpdatePlain with checks
+  // before and after it.
+  void ApplyUpdateWatched();
+  std::string NonFiniteParam(bool diff) const;
+  void ReportNonFinite(const std::string& problem, bool before_update);
   // Snapshot on the schedule or when asked; true when asked to stop.
   bool HandleRequests();
   void FinalPass(int start_iter);
@@ -175,6 +195,9 @@ class Solver {
   std::shared_ptr<SolverCallback> callback_;
   bool requested_early_exit_ = false;
   int last_snapshot_iter_ = -1;
+  std::string last_state_file_;  // the newest complete snapshot (or resumed one)
+  NonFiniteAction numerics_watch_ = NonFiniteAction::OFF;
+  int non_finite_warnings_ = 0;
   std::vector<float> losses_;
   float smoothed_loss_ = 0;
   std::vector<std::vector<float>> test_scores_;

@@ -332,6 +332,7 @@ float Net::ForwardFromTo(int start, int end) {
     }
     if (!forward_fused_[i]) loss += layers_[i]->Forward(bottom_vecs_[i], top_vecs_[i]);
     if (debug_info_) ForwardDebugInfo(i);
+    if (check_numerics_ && non_finite_.empty()) CheckForwardNumerics(i);
   }
   for (Blob* output : net_output_blobs_) output->data()->ToPlain();
   DataToPlain(blobs_);
@@ -370,6 +371,7 @@ void Net::BackwardFromTo(int start, int end) {
     if (!layer_need_backward_[i]) continue;
     layers_[i]->Backward(top_vecs_[i], bottom_need_backward_[i], bottom_vecs_[i]);
     if (debug_info_) BackwardDebugInfo(i);
+    if (check_numerics_ && non_finite_.empty()) CheckBackwardNumerics(i);
     if (after_backward_) after_backward_(i);
   }
   for (const auto& blob : blobs_) {

@@ -88,7 +88,7 @@ void Solver::Step(int iters) {
       DisplayTrainOutputs();
       DisplaySpeed(&test_seconds);
     }
-    ApplyUpdatePlain();
+    ApplyUpdateWatched();
     ++iter_;  // iter_ counts the updates made so far
     if (HandleRequests()) break;
   }

@@ -12,49 +12,44 @@
 #include "crema/stateful.hpp"
 
 namespace crema {
-namespace {
-
-// "'ip1' blob 0": the layer owning learnable parameter `learnable_id`.
-std::string DescribeLearnableParam(const Net& net, int learnable_id) {
-  for (int layer_id = 0; layer_id < net.num_layers(); ++layer_id) {
-    const std::vector<int>& ids = net.param_ids(layer_id);
-    for (size_t k = 0; k < ids.size(); ++k) {
-      const NetParam& info = net.param_info(ids[k]);
-      if (info.owner < 0 && info.learnable_id == learnable_id) {
-        return StrCat("'", net.layer_names()[layer_id], "' blob ", k);
-      }
-    }
-  }
-  return StrCat("#", learnable_id);
-}
-
-}  // namespace
 
 std::string Solver::SnapshotFilename(const std::string& extension) const {
   return param_.snapshot_prefix() + "_iter_" + std::to_string(iter_) + extension;
 }
 
+// The weights go first and the state that names them second, each written
+// atomically: the newest .solverstate on disk always refers to a complete
+// .caffemodel. A failed write (disk full) is an error that names the file
+// and the snapshot still intact; training does not go on without snapshots.
 void Solver::Snapshot() {
   if (!callback_->leads()) {
     last_snapshot_iter_ = iter_;
     return;
   }
   const std::string model_filename = SnapshotFilename(".caffemodel");
-  LOG(INFO) << "Snapshotting to binary proto file " << model_filename;
-  NetParameter net_param;
-  net_->ToProto(&net_param, param_.snapshot_diff());
-  WriteProtoToBinaryFile(net_param, model_filename);
-
-  SolverState state;
-  state.set_iter(iter_);
-  state.set_learned_net(model_filename);
-  state.set_current_step(current_step_);
-  for (const auto& blob : history_) blob->ToProto(state.add_history());
-  SaveRunState(&state);
   const std::string state_filename = SnapshotFilename(".solverstate");
-  LOG(INFO) << "Snapshotting solver state to binary proto file " << state_filename;
-  WriteProtoToBinaryFile(state, state_filename);
+  try {
+    LOG(INFO) << "Snapshotting to binary proto file " << model_filename;
+    NetParameter net_param;
+    net_->ToProto(&net_param, param_.snapshot_diff());
+    WriteProtoToBinaryFile(net_param, model_filename);
+
+    SolverState state;
+    state.set_iter(iter_);
+    state.set_learned_net(model_filename);
+    state.set_current_step(current_step_);
+    for (const auto& blob : history_) blob->ToProto(state.add_history());
+    SaveRunState(&state);
+    LOG(INFO) << "Snapshotting solver state to binary proto file " << state_filename;
+    WriteProtoToBinaryFile(state, state_filename);
+  } catch (const Error& e) {
+    Throw("The snapshot of iteration ", iter_, " could not be written: ", e.what(),
+          last_state_file_.empty()
+              ? std::string(" No earlier snapshot of this run exists.")
+              : StrCat(" The previous snapshot '", last_state_file_, "' is intact."));
+  }
   last_snapshot_iter_ = iter_;
+  last_state_file_ = state_filename;
 }
 
 std::vector<std::pair<std::string, Net*>> Solver::LabeledNets() const {
@@ -106,8 +101,16 @@ void Solver::CheckHistoryFits(const SolverState& state,
     if (saved != history_[i]->shape()) {
       Throw("The solver state '", state_file, "' was saved for another net: its "
             "history blob ", i, " has shape ", ShapeString(saved), ", but parameter ",
-            DescribeLearnableParam(*net_, num_params ? i % num_params : 0),
+            net_->DescribeLearnableParam(num_params ? i % num_params : 0),
             " of net '", net_->name(), "' has shape ", history_[i]->shape_string(), ".");
+    }
+    // Checked before anything is restored, so a bad file leaves the solver as it was.
+    const BlobProto& blob = state.history(i);
+    const int values = blob.double_data_size() > 0 ? blob.double_data_size() : blob.data_size();
+    if (values != history_[i]->count()) {
+      Throw("The solver state '", state_file, "' is damaged: its history blob ", i,
+            " has shape ", ShapeString(saved), " (", history_[i]->count(), " values) but holds ",
+            values, " values.");
     }
   }
 }
@@ -165,6 +168,7 @@ void Solver::Restore(const std::string& state_file) {
     history_[i]->FromProto(state.history(static_cast<int>(i)), false);
   }
   RestoreRunState(state, state_file);
+  last_state_file_ = state_file;
   callback_->OnRestore();  // the next run starts from the leader's state again
   LOG(INFO) << type() << " solver restored at iteration " << iter_ << " from "
             << state_file;

@@ -16,7 +16,10 @@ namespace {
 namespace fs = std::filesystem;
 
 void CheckLmdb(int rc, const std::string& what, const std::string& source) {
-  if (rc != MDB_SUCCESS) Throw("LMDB '", source, "': ", what, ": ", mdb_strerror(rc));
+  if (rc == MDB_SUCCESS) return;
+  const bool damaged = rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_INVALID;
+  Throw("LMDB '", source, "': ", what, ": ", mdb_strerror(rc),
+        damaged ? ". The database is damaged; copy or convert it again." : "");
 }
 
 class LmdbCursor : public Cursor {
@@ -199,6 +202,7 @@ class Lmdb : public DB {
     if (rc != MDB_SUCCESS) {
       Throw("Cannot open LMDB '", source, "': ", mdb_strerror(rc));
     }
+    if (mode == Mode::READ) CheckNotTruncated();
   }
 
   void Close() override {
@@ -239,6 +243,25 @@ class Lmdb : public DB {
       Throw("Cannot ", action, " the LMDB '", source_, "': it is not open (open it first, "
             "or do not use it after Close()).");
     }
+  }
+
+  // LMDB maps data.mdb into memory: reading a page past the end of a file
+  // cut short (an interrupted copy, a full disk) would kill the process with
+  // SIGBUS, so a file shorter than its pages say is refused up front.
+  void CheckNotTruncated() {
+    MDB_envinfo info;
+    MDB_stat stat;
+    CheckLmdb(mdb_env_info(env_, &info), "cannot read its header", source_);
+    CheckLmdb(mdb_env_stat(env_, &stat), "cannot read statistics", source_);
+    const uintmax_t needed = (static_cast<uintmax_t>(info.me_last_pgno) + 1) * stat.ms_psize;
+    std::error_code ec;
+    const uintmax_t size = fs::file_size(fs::path(source_) / "data.mdb", ec);
+    if (ec || size >= needed) return;
+    const std::string source = source_;
+    Close();
+    Throw("LMDB '", source, "' is truncated: its data.mdb holds ", size,
+          " bytes, but its pages reach byte ", needed,
+          " (an interrupted copy or a full disk?). Copy or convert it again.");
   }
 
   int TryOpen(unsigned int flags) {

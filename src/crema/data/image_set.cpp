@@ -69,16 +69,40 @@ bool SameSize(const Datum& datum, bool is_color, size_t* first_size, Shape* firs
   return true;
 }
 
-void Shuffle(ImageList* images) {
+// The order to convert n images in: as given, or shuffled.
+std::vector<size_t> ConversionOrder(size_t n, bool shuffle) {
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  if (!shuffle) return order;
   RandomEngine& rng = Crema::rng();
-  for (size_t i = images->size(); i > 1; --i) {
-    std::swap((*images)[i - 1], (*images)[rng() % i]);
+  for (size_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
+  return order;
+}
+
+// Why an image could not be converted ("" when it was read into datum).
+std::string ReadForConversion(const std::string& path, const std::string& name, int label,
+                              const ConvertOptions& options, Datum* datum) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return "no such file";
+  const bool encoded = options.encoded || !options.encode_type.empty();
+  std::string encoding = options.encode_type;
+  if (encoded && encoding.empty()) encoding = Extension(name);
+  try {
+    if (ReadImageToDatum(path, label, options.resize_height, options.resize_width,
+                         !options.gray, encoding, datum)) {
+      return "";
+    }
+  } catch (const std::exception&) {
   }
+  return "not a readable image (corrupt or not an image file)";
 }
 
 }  // namespace
 
-ImageList ReadImageList(const std::string& list_file) {
+namespace {
+
+// ReadImageList, also giving the line each image was listed on.
+ImageList ReadImageListLines(const std::string& list_file, std::vector<int>* line_numbers) {
   std::ifstream in(list_file);
   if (!in) Throw("Cannot open the image list '", list_file, "'.");
   ImageList images;
@@ -107,8 +131,16 @@ ImageList ReadImageList(const std::string& list_file) {
             line, "'.");
     }
     images.emplace_back(line.substr(0, space), label);
+    line_numbers->push_back(line_number);
   }
   return images;
+}
+
+}  // namespace
+
+ImageList ReadImageList(const std::string& list_file) {
+  std::vector<int> line_numbers;
+  return ReadImageListLines(list_file, &line_numbers);
 }
 
 ImageList ListImageFolder(const std::string& folder, std::vector<std::string>* class_names,
@@ -162,86 +194,98 @@ ImageList ListImageFolder(const std::string& folder, std::vector<std::string>* c
   return images;
 }
 
-ConvertResult ConvertImageSet(const std::string& root_folder, ImageList images,
-                              const std::string& db_path, const ConvertOptions& options) {
+namespace {
+
+// Progress reports for ConvertImages.
+class ProgressReporter {
+ public:
+  ProgressReporter(const ConvertOptions& options, size_t total)
+      : options_(options), total_(total), start_(std::chrono::steady_clock::now()) {}
+  void Report(size_t done, const ConvertResult& result) const {
+    if (!options_.progress) return;
+    ConvertProgress p;
+    p.done = done;
+    p.total = total_;
+    p.written = result.written;
+    p.skipped = result.skipped.size();
+    p.elapsed_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    p.images_per_second = p.elapsed_seconds > 0 ? done / p.elapsed_seconds : 0;
+    p.seconds_left = p.images_per_second > 0 ? (p.total - done) / p.images_per_second : 0;
+    options_.progress(p);
+  }
+
+ private:
+  const ConvertOptions& options_;
+  size_t total_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+// ConvertImageSet, where origins[i] (when given) says where images[i] was
+// listed ("list.txt:12"), for the messages about skipped files.
+ConvertResult ConvertImages(const std::string& root_folder, const ImageList& images,
+                            const std::vector<std::string>& origins,
+                            const std::string& db_path, const ConvertOptions& options) {
   if (images.empty()) Throw("There are no images to convert into '", db_path, "'.");
   if ((options.resize_width > 0) != (options.resize_height > 0)) {
     Throw("Give both resize_width and resize_height, or neither.");
   }
-  if (options.shuffle) Shuffle(&images);
+  const std::vector<size_t> order = ConversionOrder(images.size(), options.shuffle);
   auto db = db::OpenDB(options.backend, db_path, db::Mode::NEW, options.db_options);
   auto txn = db->NewTransaction();
-
-  ConvertResult result;
-  const bool is_color = !options.gray;
-  const bool encoded = options.encoded || !options.encode_type.empty();
-  if (!options.encoded && encoded) {
+  if (!options.encoded && !options.encode_type.empty()) {
     LOG(INFO) << "encode_type specified, assuming encoded=true.";
   }
+  ConvertResult result;
   size_t data_size = 0;
   Shape first_shape{0, 0, 0};  // of the first decoded image
-  const auto start = std::chrono::steady_clock::now();
-  const auto report = [&](size_t done) {
-    if (!options.progress) return;
-    ConvertProgress p;
-    p.done = done;
-    p.total = images.size();
-    p.written = result.written;
-    p.skipped = result.skipped.size();
-    p.elapsed_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    p.images_per_second = p.elapsed_seconds > 0 ? done / p.elapsed_seconds : 0;
-    p.seconds_left =
-        p.images_per_second > 0 ? (p.total - done) / p.images_per_second : 0;
-    options.progress(p);
-  };
-
+  const ProgressReporter progress(options, images.size());
   Datum datum;
   std::string value;
   for (size_t i = 0; i < images.size(); ++i) {
-    const std::string& name = images[i].first;
+    const auto& [name, label] = images[order[i]];
     const std::string path = root_folder + name;
-    std::string encoding = options.encode_type;
-    if (encoded && encoding.empty()) encoding = Extension(name);
-    bool ok = false;
-    try {
-      ok = ReadImageToDatum(path, images[i].second, options.resize_height,
-                            options.resize_width, is_color, encoding, &datum);
-    } catch (const std::exception&) {
-      ok = false;
+    std::string reason = ReadForConversion(path, name, label, options, &datum);
+    if (reason.empty() && options.check_size) {
+      SameSize(datum, !options.gray, &data_size, &first_shape, &reason);
     }
-    std::string reason = "not a readable image (missing, corrupt or not an image file)";
-    if (ok && options.check_size) {
-      ok = SameSize(datum, is_color, &data_size, &first_shape, &reason);
-    }
-    if (!ok) {
-      LOG(WARNING) << "Skipping '" << path << "': " << reason;
-      result.skipped.push_back(StrCat(path, ": ", reason));
+    if (!reason.empty()) {
+      const std::string where = origins.empty() ? "" : " (" + origins[order[i]] + ")";
+      LOG(WARNING) << "Skipping '" << path << "'" << where << ": " << reason;
+      result.skipped.push_back(StrCat(path, where, ": ", reason));
     } else {
       datum.SerializeToString(&value);
       txn->Put(db::FormatKey(static_cast<int64_t>(i), name), value);
       ++result.written;
       if (txn->pending() >= options.commit_every) txn->Commit();
     }
-    if ((i + 1) % std::max<size_t>(options.progress_every, 1) == 0 &&
-        i + 1 < images.size()) {
-      report(i + 1);
+    if ((i + 1) % std::max<size_t>(options.progress_every, 1) == 0 && i + 1 < images.size()) {
+      progress.Report(i + 1, result);
     }
   }
   txn->Commit();
-  report(images.size());
+  progress.Report(images.size(), result);
   if (result.written == 0) {
-    Throw("None of the ", images.size(), " images could be read; '", db_path,
-          "' is empty.");
+    Throw("None of the ", images.size(), " images could be read; '", db_path, "' is empty.");
   }
   return result;
 }
 
+}  // namespace
+
+ConvertResult ConvertImageSet(const std::string& root_folder, ImageList images,
+                              const std::string& db_path, const ConvertOptions& options) {
+  return ConvertImages(root_folder, images, {}, db_path, options);
+}
+
 ConvertResult ConvertImageList(const std::string& root_folder, const std::string& list_file,
                                const std::string& db_path, const ConvertOptions& options) {
-  ImageList images = ReadImageList(list_file);
+  std::vector<int> line_numbers;
+  const ImageList images = ReadImageListLines(list_file, &line_numbers);
   if (images.empty()) Throw("The image list '", list_file, "' is empty.");
-  return ConvertImageSet(root_folder, std::move(images), db_path, options);
+  std::vector<std::string> origins;
+  for (int line : line_numbers) origins.push_back(StrCat(list_file, ":", line));
+  return ConvertImages(root_folder, images, origins, db_path, options);
 }
 
 ConvertResult ConvertImageFolder(const std::string& folder, const std::string& db_path,

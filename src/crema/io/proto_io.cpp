@@ -99,34 +99,66 @@ void ReadProtoFromBinaryFile(const std::string& path, google::protobuf::Message*
   }
 }
 
-void WriteFileAtomically(const std::string& bytes, const std::string& path) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) {
-    Throw("Cannot write '", path, "': ", std::strerror(errno), ".");
-  }
+namespace {
+
+// Makes a rename inside `dir` durable: without it a crash right after the
+// rename may bring back the old directory entry.
+void SyncDirectory(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return;  // some file systems cannot open folders; nothing to sync
+  ::fsync(fd);
+  ::close(fd);
+}
+
+// Writes all of bytes to fd; 0 or the errno of the failure.
+int WriteAll(int fd, const std::string& bytes) {
   size_t written = 0;
   while (written < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      Throw("Writing '", path, "' failed: ", std::strerror(err), ".");
-    }
+    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno;
+    if (n == 0) return EIO;
     written += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    int err = errno;
+  return 0;
+}
+
+}  // namespace
+
+// The temporary file lives in the destination's folder (a rename within one
+// file system is atomic); the final name only ever names complete files.
+void WriteFileAtomically(const std::string& bytes, const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    Throw("Cannot write '", path, "': creating the temporary file '", tmp,
+          "' failed: ", std::strerror(errno), ".");
+  }
+  int err = WriteAll(fd, bytes);
+  const char* step = "writing";
+  if (err == 0 && ::fsync(fd) != 0) {
+    err = errno;
+    step = "flushing";
+  }
+  if (::close(fd) != 0 && err == 0) {
+    err = errno;
+    step = "closing";
+  }
+  if (err != 0) {
     ::unlink(tmp.c_str());
-    Throw("Flushing '", path, "' failed: ", std::strerror(err), ".");
+    Throw("Cannot write '", path, "': ", step, " ", bytes.size(), " bytes failed: ",
+          std::strerror(err), ". The temporary file was removed; any earlier '", path,
+          "' is unchanged.");
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
+    err = errno;
     ::unlink(tmp.c_str());
-    Throw("Renaming the new '", path, "' into place failed: ", std::strerror(err), ".");
+    Throw("Cannot write '", path, "': renaming the finished temporary file into place "
+          "failed: ", std::strerror(err), ".");
   }
+  SyncDirectory(dir);
 }
 
 void WriteProtoToTextFile(const google::protobuf::Message& proto, const std::string& path) {

@@ -99,6 +99,21 @@ void ReadProtoFromBinaryFile(const std::string& path, google::protobuf::Message*
   }
 }
 
+void ReadProtoFromBinaryString(const std::string& bytes, google::protobuf::Message* proto,
+                               const std::string& name) {
+  if (bytes.size() > static_cast<size_t>(INT_MAX)) {
+    Throw("'", name, "' holds ", bytes.size(), " bytes; binary protobuf messages are "
+          "limited to 2 GB.");
+  }
+  google::protobuf::io::ArrayInputStream raw(bytes.data(), static_cast<int>(bytes.size()));
+  google::protobuf::io::CodedInputStream coded(&raw);
+  coded.SetTotalBytesLimit(INT_MAX);
+  if (!proto->ParseFromCodedStream(&coded) || !coded.ConsumedEntireMessage()) {
+    Throw("'", name, "' is not a valid binary ", proto->GetDescriptor()->name(),
+          " (truncated, corrupt, or a different kind of data).");
+  }
+}
+
 void WriteFileAtomically(const std::string& bytes, const std::string& path) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);

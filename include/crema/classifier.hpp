@@ -97,6 +97,8 @@ std::vector<std::string> ReadLabelsFile(const std::string& path);
 // Reads a mean .binaryproto into a 1 x C x H x W blob; throws crema::Error
 // naming the file when it is missing or not a BlobProto with values.
 void ReadMeanFile(const std::string& path, Blob* mean);
+// The same checks on a BlobProto already read; `path` names it in errors.
+void MeanFromProto(const BlobProto& proto, const std::string& path, Blob* mean);
 
 }  // namespace crema
 

@@ -1,5 +1,7 @@
 #include "crema/blob.hpp"
 
+#include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstring>
 
@@ -237,12 +239,25 @@ void Blob::FromProto(const BlobProto& proto, bool reshape) {
     Throw("Blob shape mismatch: the stored blob has shape ", ShapeString(shape), " but ",
           shape_string(), " is expected.");
   }
-  // A proto that states a shape with elements must carry their values.
+  // A proto that states a shape with elements must carry their values, and
+  // the shape is checked against them before anything is allocated: a few
+  // bytes that announce a huge shape must not reserve gigabytes.
+  const int64_t values = std::max(proto.double_data_size(), proto.data_size());
   int64_t count = shape.empty() ? 0 : 1;
-  for (int dim : shape) count *= dim;
-  if (count > 0 && proto.double_data_size() == 0 && proto.data_size() == 0) {
+  for (int dim : shape) {
+    if (dim < 0) {
+      Throw("The stored blob has shape ", ShapeString(shape),
+            "; dimensions must be >= 0.");
+    }
+    count = count > INT_MAX ? count : count * dim;  // stays below 2^62
+  }
+  if (count > 0 && values == 0) {
     Throw("The stored blob of shape ", ShapeString(shape), " holds no data values; it needs ",
-          count, ".");
+          count > INT_MAX ? "more than INT_MAX" : std::to_string(count), ".");
+  }
+  if (reshape && values > 0 && values != count) {
+    Throw("The stored blob has ", values, " data values but its shape ", ShapeString(shape),
+          " needs ", count > INT_MAX ? "more than INT_MAX" : std::to_string(count), ".");
   }
   if (reshape) Reshape(shape);
   auto fill = [this](int n, auto getter, SyncedMemory& mem, const char* what) {

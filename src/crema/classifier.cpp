@@ -9,6 +9,7 @@
 #include <set>
 
 #include "crema/common.hpp"
+#include "crema/data/image_header.hpp"
 #include "crema/io/proto_io.hpp"
 #include "crema/io/upgrade_proto.hpp"
 
@@ -54,10 +55,18 @@ void ReadMeanFile(const std::string& path, Blob* mean) {
     Throw("Cannot read the mean file '", path, "' (a .binaryproto BlobProto as "
           "compute_image_mean writes): ", e.what());
   }
+  MeanFromProto(proto, path, mean);
+}
+
+void MeanFromProto(const BlobProto& proto, const std::string& path, Blob* mean) {
   const std::vector<int> shape = BlobProtoShape(proto);
-  int64_t count = 1;
-  for (int dim : shape) count *= dim;
   const int64_t values = proto.data_size() > 0 ? proto.data_size() : proto.double_data_size();
+  // Multiplied only while it cannot overflow: a shape whose count passes the
+  // number of values is wrong whatever it is.
+  int64_t count = shape.empty() ? 0 : 1;
+  for (int dim : shape) {
+    count = (dim <= 0 || count > values) ? 0 : count * dim;
+  }
   if (shape.empty() || shape.size() > 4 || count <= 0 || values != count) {
     Throw("The mean file '", path, "' is not a mean image: shape ", ShapeString(shape),
           " with ", values, " values.");
@@ -168,9 +177,17 @@ void Classifier::SetUpMean() {
 }
 
 cv::Mat Classifier::ReadImage(const std::string& path) const {
-  cv::Mat image =
-      cv::imread(path, channels_ == 1 ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
-  if (image.empty()) Throw("Cannot read the image '", path, "' (missing or not an image).");
+  if (!FileExists(path)) Throw("Cannot read the image '", path, "': it does not exist.");
+  const std::string bytes = ReadFileToString(path);
+  CheckImageHeaderSize(bytes, StrCat("The image '", path, "'"));
+  cv::Mat image;
+  try {
+    image = cv::imdecode(std::vector<uchar>(bytes.begin(), bytes.end()),
+                         channels_ == 1 ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
+  } catch (const cv::Exception& e) {
+    Throw("Cannot decode the image '", path, "': ", e.what());
+  }
+  if (image.empty()) Throw("Cannot read the image '", path, "' (not an image OpenCV decodes).");
   return image;
 }
 

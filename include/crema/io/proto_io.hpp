@@ -18,6 +18,10 @@ void ReadProtoFromTextString(const std::string& text, google::protobuf::Message*
 // Parses binary wire format of any size up to 2 GB; throws when the file is
 // missing, truncated or not this message.
 void ReadProtoFromBinaryFile(const std::string& path, google::protobuf::Message* proto);
+// Parses binary wire format held in memory (a database value, a buffer);
+// `name` stands for the source in error messages.
+void ReadProtoFromBinaryString(const std::string& bytes, google::protobuf::Message* proto,
+                               const std::string& name = "<bytes>");
 
 // Writes atomically: a temporary file in the same folder, flushed, then renamed.
 void WriteProtoToTextFile(const google::protobuf::Message& proto, const std::string& path);

@@ -285,6 +285,12 @@ std::vector<int> DataTransformer::InferBlobShape(const Datum& datum) {
   if (datum.channels() <= 0 || datum.height() <= 0 || datum.width() <= 0) {
     Fail("a datum has no valid shape (", DatumDescription(datum), ").");
   }
+  // Checked here, before the caller allocates for the shape: a record of a
+  // few bytes may announce any size.
+  if (DatumValueCount(datum) != DatumShapeCount(datum)) {
+    Fail("a datum announces ", DatumDescription(datum), " but holds ",
+         DatumValueCount(datum), " values.");
+  }
   if (crop > 0 && (datum.height() < crop || datum.width() < crop)) {
     Fail("crop_size ", crop, " is larger than the input (", DatumDescription(datum), ").");
   }

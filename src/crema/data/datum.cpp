@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <fstream>
 #include <vector>
 
 #include "crema/common.hpp"
+#include "crema/data/image_header.hpp"
 
 namespace crema {
 namespace {
@@ -35,6 +37,7 @@ bool SameEncoding(const std::string& ext, std::string encoding) {
 
 cv::Mat Decode(const Datum& datum, int flags) {
   const std::string& bytes = datum.data();
+  CheckImageHeaderSize(bytes, "An encoded datum");
   std::vector<uchar> buffer(bytes.begin(), bytes.end());
   cv::Mat image;
   try {
@@ -188,8 +191,13 @@ size_t DatumValueCount(const Datum& datum) {
 }
 
 size_t DatumShapeCount(const Datum& datum) {
-  return static_cast<size_t>(std::max(datum.channels(), 0)) *
-         std::max(datum.height(), 0) * std::max(datum.width(), 0);
+  // Each factor is below 2^31, so two multiply without overflow; the third
+  // only when the product so far cannot pass what a datum may hold.
+  const size_t area = static_cast<size_t>(std::max(datum.height(), 0)) *
+                      static_cast<size_t>(std::max(datum.width(), 0));
+  const size_t channels = static_cast<size_t>(std::max(datum.channels(), 0));
+  if (channels > 0 && area > SIZE_MAX / channels) return SIZE_MAX;
+  return channels * area;
 }
 
 std::string DatumDescription(const Datum& datum) {

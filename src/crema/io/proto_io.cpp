@@ -99,6 +99,21 @@ void ReadProtoFromBinaryFile(const std::string& path, google::protobuf::Message*
   }
 }
 
+void ReadProtoFromBinaryString(const std::string& bytes, google::protobuf::Message* proto,
+                               const std::string& name) {
+  if (bytes.size() > static_cast<size_t>(INT_MAX)) {
+    Throw("'", name, "' holds ", bytes.size(), " bytes; binary protobuf messages are "
+          "limited to 2 GB.");
+  }
+  google::protobuf::io::ArrayInputStream raw(bytes.data(), static_cast<int>(bytes.size()));
+  google::protobuf::io::CodedInputStream coded(&raw);
+  coded.SetTotalBytesLimit(INT_MAX);
+  if (!proto->ParseFromCodedStream(&coded) || !coded.ConsumedEntireMessage()) {
+    Throw("'", name, "' is not a valid binary ", proto->GetDescriptor()->name(),
+          " (truncated, corrupt, or a different kind of data).");
+  }
+}
+
 namespace {
 
 // Makes a rename inside `dir` durable: without it a crash right after the

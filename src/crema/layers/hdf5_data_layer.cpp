@@ -3,6 +3,7 @@
 #include <hdf5.h>
 
 #include <algorithm>
+#include <climits>
 #include <fstream>
 #include <numeric>
 #include <sstream>
@@ -30,14 +31,37 @@ class QuietHDF5 {
 
 bool FileExists(const std::string& path) { return std::ifstream(path).good(); }
 
-// The dimensions of an open dataset (empty when it has no axes).
-std::vector<int> DatasetShape(hid_t set) {
+// Reads the dimensions of an open dataset into *shape, or returns why they
+// cannot be used: each must fit an int, and the values they announce must be
+// stored in the file, since the layer allocates what the shape says before
+// reading (a few header bytes may announce any shape).
+std::string ReadShape(hid_t file, hid_t set, std::vector<int>* shape) {
   const hid_t space = H5Dget_space(set);
-  const int rank = H5Sget_simple_extent_ndims(space);
+  const int rank = space < 0 ? -1 : H5Sget_simple_extent_ndims(space);
   std::vector<hsize_t> dims(std::max(rank, 0));
-  if (rank > 0) H5Sget_simple_extent_dims(space, dims.data(), nullptr);
-  H5Sclose(space);
-  return std::vector<int>(dims.begin(), dims.end());
+  if (rank > 0 && H5Sget_simple_extent_dims(space, dims.data(), nullptr) < 0) dims.clear();
+  if (space >= 0) H5Sclose(space);
+  if (rank < 0 || dims.size() != static_cast<size_t>(rank)) return "has no readable shape.";
+  if (rank > kMaxBlobAxes) return StrCat("has ", rank, " axes; a blob takes at most ",
+                                         kMaxBlobAxes, ".");
+  hsize_t count = 1;
+  for (hsize_t dim : dims) {
+    if (dim > static_cast<hsize_t>(INT_MAX)) {
+      return StrCat("has a dimension of ", dim, "; each must be below 2^31.");
+    }
+    count = count > static_cast<hsize_t>(INT_MAX) ? count : count * dim;
+  }
+  hsize_t file_size = 0;
+  if (H5Fget_filesize(file, &file_size) < 0) file_size = 0;
+  const hsize_t stored = H5Dget_storage_size(set);
+  // 1032:1 is deflate's best ratio; no filter HDF5 ships packs values tighter.
+  if (count > 0 && (stored == 0 || stored > file_size || count / 1032 > stored)) {
+    return StrCat("announces ", count > static_cast<hsize_t>(INT_MAX) ? "over 2^31" :
+                  std::to_string(count), " values but stores ", stored, " bytes of them in a ",
+                  file_size, "-byte file.");
+  }
+  shape->assign(dims.begin(), dims.end());
+  return "";
 }
 
 std::string Trim(const std::string& s) {
@@ -111,12 +135,14 @@ void HDF5DataLayer::LoadCurrentFile() {
       Fail("HDF5 file '", name, "' has no dataset '", dataset,
            "' (each top reads the dataset of its name).");
     }
-    const std::vector<int> shape = DatasetShape(set);
+    std::vector<int> shape;
     const auto fail = [&](const std::string& why) {
       H5Dclose(set);
       H5Fclose(file_id);
       Fail("dataset '", dataset, "' of '", name, "' ", why);
     };
+    const std::string unusable = ReadShape(file_id, set, &shape);
+    if (!unusable.empty()) fail(unusable);
     if (shape.empty()) fail("has no axes; it needs at least one (rows).");
     if (shape[0] <= 0) fail("has no rows.");
     if (i > 0 && shape[0] != data_[0]->shape(0)) {

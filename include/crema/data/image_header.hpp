@@ -1,0 +1,24 @@
+// The width and height a PNG or JPEG file announces in its header, read
+// before decoding, so that a few bytes announcing a huge picture are refused
+// instead of decoded into gigabytes.
+#ifndef CREMA_DATA_IMAGE_HEADER_HPP_
+#define CREMA_DATA_IMAGE_HEADER_HPP_
+
+#include <cstdint>
+#include <string>
+
+namespace crema {
+
+// True when bytes start like a PNG (IHDR) or a baseline/progressive JPEG
+// (an SOF segment) whose size could be read; false for other formats or a
+// header cut short.
+bool ReadImageHeaderSize(const std::string& bytes, int64_t* width, int64_t* height);
+
+// Throws crema::Error naming `what` when the header announces more pixels
+// than an image of this many bytes can hold (deflate and JPEG cannot pack
+// more than about a thousand pixels into a byte) or more than 2^28 pixels.
+void CheckImageHeaderSize(const std::string& bytes, const std::string& what);
+
+}  // namespace crema
+
+#endif  // CREMA_DATA_IMAGE_HEADER_HPP_

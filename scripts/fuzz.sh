@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# make fuzz: builds crema's libFuzzer targets (fuzz/) with clang in their own
+# build folder, runs each for FUZZ_SECONDS in one process, and prints a table
+# of executions, crashes and coverage. Crashing inputs are minimised and kept
+# under <build>/fuzz-work/crashes/<target>/ (copy them to
+# tests/fuzz_regressions/<target>/ once fixed, so `make test` replays them).
+#
+#   scripts/fuzz.sh [SECONDS] [TARGET...]     (FUZZ_BUILD_DIR, default build-fuzz)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+SECONDS_EACH=${1:-60}
+shift || true
+BUILD=${FUZZ_BUILD_DIR:-build-fuzz}
+WORK=$BUILD/fuzz-work
+TARGETS=(net_prototxt solver_prototxt upgrade_net caffemodel binaryproto solverstate
+         datum encoded_image hdf5 list_file classify_image)
+[ $# -gt 0 ] && TARGETS=("$@")
+
+# clang (with libFuzzer) is needed here only, so it is installed here only.
+if ! command -v clang++ >/dev/null 2>&1; then
+  echo "fuzz: installing clang (libFuzzer)"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  $SUDO apt-get install -y clang || { echo "fuzz: cannot install clang" >&2; exit 1; }
+fi
+bash scripts/install_deps.sh || exit 1
+
+if [ ! -f "$BUILD/CMakeCache.txt" ]; then
+  LAUNCHER=""
+  command -v ccache >/dev/null 2>&1 && LAUNCHER=-DCMAKE_CXX_COMPILER_LAUNCHER=ccache
+  CXX=clang++ cmake -S . -B "$BUILD" -DCREMA_FUZZ=ON -DCREMA_BUILD_TESTS=OFF \
+    -DCREMA_BUILD_TOOLS=OFF -DCREMA_WITH_DNNL=OFF -DCREMA_WITH_OPENMP=OFF \
+    -DCREMA_WITH_MPI=OFF -DCREMA_NATIVE=OFF -DCMAKE_BUILD_TYPE=None \
+    -DCMAKE_CXX_FLAGS=-O1 $LAUNCHER >/dev/null || exit 1
+fi
+cmake --build "$BUILD" -j "${JOBS:-$(nproc)}" || exit 1
+
+# ---- corpora: generated seeds, plus the prototxt corpus when it is there ----
+mkdir -p "$WORK"/{corpus,seeds,crashes,logs}
+"$BUILD/fuzz/make_seeds" "$WORK/seeds" || exit 1
+COMPAT=$ROOT/../shared/compat
+add_seeds() {  # target, then files
+  local t=$1; shift
+  mkdir -p "$WORK/seeds/$t"
+  for f in "$@"; do cp "$f" "$WORK/seeds/$t/$(echo "$f" | md5sum | cut -c1-12).prototxt"; done
+}
+if [ -d "$COMPAT" ]; then
+  mapfile -t nets < <(find "$COMPAT" "$ROOT/models" -name '*.prototxt' ! -name '*solver*' ! -path '*legacy*')
+  mapfile -t legacy < <(find "$COMPAT" -path '*legacy*' -name '*.prototxt' ! -name '*solver*')
+  mapfile -t solvers < <(find "$COMPAT" "$ROOT/models" -name '*solver*.prototxt')
+  add_seeds net_prototxt "${nets[@]}"
+  add_seeds upgrade_net "${legacy[@]}"
+  add_seeds solver_prototxt "${solvers[@]}"
+else
+  echo "fuzz: $COMPAT not found; fuzzing from generated seeds only"
+fi
+
+max_len() {
+  case $1 in
+    net_prototxt|upgrade_net) echo 65536 ;;
+    list_file|binaryproto) echo 4096 ;;
+    *) echo 16384 ;;
+  esac
+}
+
+# ---- run ----
+# A single allocation over 512 MB is reported as a crash: every reader must
+# bound what it allocates by what the input holds. OpenCV's own limit on the
+# pixels of a decoded image is lowered to 16 M pixels for the same reason.
+export OPENCV_IO_MAX_IMAGE_PIXELS=16777216
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:allocator_may_return_null=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+rows=()
+for t in "${TARGETS[@]}"; do
+  mkdir -p "$WORK/corpus/$t" "$WORK/crashes/$t"
+  echo "fuzz: $t for ${SECONDS_EACH}s"
+  "$BUILD/fuzz/$t" -max_total_time="$SECONDS_EACH" -max_len="$(max_len "$t")" \
+    -timeout=10 -rss_limit_mb=2560 -malloc_limit_mb=512 -print_final_stats=1 \
+    -artifact_prefix="$WORK/crashes/$t/" "$WORK/corpus/$t" "$WORK/seeds/$t" \
+    >"$WORK/logs/$t.log" 2>&1
+  execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$WORK/logs/$t.log" | awk '{print $2}')
+  cov=$(grep -o 'cov: [0-9]*' "$WORK/logs/$t.log" | tail -1 | awk '{print $2}')
+  crashes=0
+  for artifact in "$WORK/crashes/$t"/{crash,leak,timeout,oom,slow-unit}-*; do
+    [ -f "$artifact" ] || continue
+    case $artifact in *.min) continue ;; esac
+    crashes=$((crashes + 1))
+    "$BUILD/fuzz/$t" -minimize_crash=1 -max_total_time=60 -timeout=10 -malloc_limit_mb=512 \
+      -exact_artifact_path="$artifact.min" "$artifact" >>"$WORK/logs/$t.min.log" 2>&1
+  done
+  rows+=("$(printf '%-16s %12s %8s %8s' "$t" "${execs:-?}" "$crashes" "${cov:-?}")")
+done
+
+echo
+printf '%-16s %12s %8s %8s\n' target execs crashes cov
+for r in "${rows[@]}"; do echo "$r"; done
+echo "(logs: $WORK/logs/; crashing inputs, with .min minimised copies: $WORK/crashes/)"

@@ -159,3 +159,10 @@ if [[ MPI =~ $ONLY ]]; then
   env -u GLOG_minloglevel bash "$ROOT/bench/mpi.sh" "$BUILD" ||
     echo "bench: bench/mpi.sh failed" >&2
 fi
+
+# Fast R-CNN on generated shapes (models/fast_rcnn_shapes): the full solver
+# run; it must reach the mAP its README states.
+if [[ FAST_RCNN =~ $ONLY ]]; then
+  "$BUILD/tools/fast_rcnn_shapes" --min_map=0.85 ||
+    echo "bench: the Fast R-CNN shapes demo failed or fell short of its mAP" >&2
+fi

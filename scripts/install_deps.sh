@@ -9,6 +9,7 @@ PACKAGES=(
   libgoogle-glog-dev libgflags-dev
   libopencv-dev
   liblmdb-dev
+  libleveldb-dev
   zlib1g-dev
   libgtest-dev
   libopenblas-dev

@@ -1,4 +1,4 @@
-// Computes the mean image of an LMDB of Datums.
+// Computes the mean image of an LMDB or LevelDB of Datums.
 //   compute_image_mean [FLAGS] INPUT_DB [OUTPUT_FILE]
 #include <gflags/gflags.h>
 
@@ -9,7 +9,7 @@
 #include "crema/progress.hpp"
 #include "crema/tool.hpp"
 
-DEFINE_string(backend, "lmdb", "The database backend (only lmdb is built in).");
+DEFINE_string(backend, "lmdb", "The database backend: lmdb or leveldb.");
 
 int main(int argc, char** argv) {
   return crema::RunTool(

@@ -1,4 +1,4 @@
-// Converts images into an LMDB of Datums for the Data layer.
+// Converts images into an LMDB or LevelDB of Datums for the Data layer.
 //   convert_imageset [FLAGS] ROOTFOLDER/ LISTFILE DB_NAME   (Caffe's list mode)
 //   convert_imageset [FLAGS] IMAGE_FOLDER DB_NAME           (one subfolder per class)
 #include <gflags/gflags.h>
@@ -13,7 +13,7 @@
 
 DEFINE_bool(gray, false, "Store the images as 1-channel grayscale (else 3-channel BGR).");
 DEFINE_bool(shuffle, false, "Randomly shuffle the order of the images.");
-DEFINE_string(backend, "lmdb", "The database backend (only lmdb is built in).");
+DEFINE_string(backend, "lmdb", "The database backend: lmdb or leveldb.");
 DEFINE_int32(resize_width, 0, "Resize images to this width (with --resize_height).");
 DEFINE_int32(resize_height, 0, "Resize images to this height (with --resize_width).");
 DEFINE_bool(check_size, false,
@@ -26,7 +26,7 @@ DEFINE_string(encode_type, "",
 namespace {
 
 const char kUsage[] =
-    "Converts a set of images to an LMDB of Datums for the Data layer.\n"
+    "Converts a set of images to an LMDB or LevelDB of Datums for the Data layer.\n"
     "Usage:\n"
     "    convert_imageset [FLAGS] ROOTFOLDER/ LISTFILE DB_NAME\n"
     "        LISTFILE lines are 'relative/path label'; images are read from\n"
@@ -43,7 +43,7 @@ const char kUsage[] =
     "    --resize_width=W --resize_height=H   resize every image to W x H\n"
     "    --check_size             skip images whose size differs from the first's\n"
     "    --encoded                store compressed bytes (--encode_type=png|jpg)\n"
-    "    --backend=lmdb           the database backend";
+    "    --backend=lmdb|leveldb   the database backend (default lmdb)";
 
 crema::ConvertOptions OptionsFromFlags() {
   crema::ConvertOptions options;

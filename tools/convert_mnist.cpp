@@ -1,4 +1,4 @@
-// Converts MNIST's idx files (gzip-compressed or not) into an LMDB.
+// Converts MNIST's idx files (gzip-compressed or not) into an LMDB or LevelDB.
 //   convert_mnist [FLAGS] INPUT_IMAGE_FILE INPUT_LABEL_FILE OUTPUT_DB
 #include <gflags/gflags.h>
 
@@ -7,12 +7,13 @@
 #include "crema/data/mnist.hpp"
 #include "crema/tool.hpp"
 
-DEFINE_string(backend, "lmdb", "The database backend (only lmdb is built in).");
+DEFINE_string(backend, "lmdb", "The database backend: lmdb or leveldb.");
 
 int main(int argc, char** argv) {
   return crema::RunTool(
       argc, argv,
-      "Converts the MNIST data set (idx files, .gz or not) to an LMDB of Datums.\n"
+      "Converts the MNIST data set (idx files, .gz or not) to an LMDB or LevelDB of Datums\n"
+      "(--backend=lmdb|leveldb).\n"
       "Usage:\n"
       "    convert_mnist [FLAGS] INPUT_IMAGE_FILE INPUT_LABEL_FILE OUTPUT_DB\n"
       "The files are at http://yann.lecun.com/exdb/mnist/ (see data/mnist/get_mnist.sh).",

@@ -1,7 +1,7 @@
 // extract_features: stores the values of chosen blobs for every example, with
 // Caffe's positional interface:
 //   extract_features WEIGHTS NET_PROTOTXT BLOB1[,BLOB2...] DB1[,DB2...]
-//                    NUM_MINI_BATCHES lmdb|npy [CPU]
+//                    NUM_MINI_BATCHES lmdb|leveldb|npy [CPU]
 #include <gflags/gflags.h>
 
 #include <sstream>
@@ -23,9 +23,10 @@ const char kUsage[] =
     "blobs of every example.\n"
     "Usage:\n"
     "  extract_features WEIGHTS NET_PROTOTXT BLOB1[,BLOB2...] DB1[,DB2...] \\\n"
-    "                   NUM_MINI_BATCHES lmdb|npy [CPU]\n"
-    "lmdb: DB_i is a new LMDB of Datums (float_data; channels/height/width = the\n"
-    "      blob's C/H/W) under keys \"%010d\" of the example index, as Caffe writes.\n"
+    "                   NUM_MINI_BATCHES lmdb|leveldb|npy [CPU]\n"
+    "lmdb, leveldb: DB_i is a new database of Datums (float_data;\n"
+    "      channels/height/width = the blob's C/H/W) under keys \"%010d\" of the\n"
+    "      example index, as Caffe writes.\n"
     "npy:  DB_i.npy holds an N x C x H x W float32 array (numpy.load reads it).";
 
 int Extract(int argc, char** argv) {

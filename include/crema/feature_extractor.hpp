@@ -2,7 +2,7 @@
 // (TEST phase, usually fed by a Data layer) for a number of mini-batches and
 // store the values of chosen blobs for every example.
 //
-// LMDB output: one Datum per example with channels/height/width set from
+// LMDB or LevelDB output: one Datum per example with channels/height/width set from
 // the blob's C/H/W (1 for missing axes) and the values in float_data, under
 // the key "%010d" of the example's index, as Caffe writes them. NPY output:
 // DB.npy holding an N x C x H x W float32 array.
@@ -18,11 +18,11 @@
 
 namespace crema {
 
-enum class FeatureFormat { LMDB, NPY };
+enum class FeatureFormat { LMDB, LEVELDB, NPY };
 
 struct FeatureExtractionOptions {
   std::vector<std::string> blob_names;
-  // One output per blob: an LMDB folder (must not hold a database yet), or a
+  // One output per blob: an LMDB or LevelDB folder (must not hold a database yet), or a
   // path to which ".npy" is appended (unless it already ends in .npy).
   std::vector<std::string> outputs;
   int num_mini_batches = 1;
@@ -36,7 +36,7 @@ struct FeatureExtractionResult {
   std::vector<std::string> written;  // the databases or .npy files written
 };
 
-// Parses "lmdb" / "npy" (LEVELDB and anything else: a clear error).
+// Parses "lmdb" / "leveldb" / "npy" (either case; anything else: a clear error).
 FeatureFormat ParseFeatureFormat(const std::string& name);
 
 // Caffe's key for example `index`: "%010d".

@@ -14,11 +14,9 @@ FeatureFormat ParseFeatureFormat(const std::string& name) {
   std::string lower = name;
   std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
   if (lower == "lmdb") return FeatureFormat::LMDB;
+  if (lower == "leveldb") return FeatureFormat::LEVELDB;
   if (lower == "npy") return FeatureFormat::NPY;
-  if (lower == "leveldb") {
-    Throw("The leveldb backend is not built into crema; write 'lmdb' (or 'npy').");
-  }
-  Throw("Unknown output format '", name, "'; use lmdb or npy.");
+  Throw("Unknown output format '", name, "'; use lmdb, leveldb or npy.");
 }
 
 std::string FeatureKey(int64_t index) {
@@ -34,7 +32,7 @@ std::vector<int64_t> InnerShape(const Blob& blob) {
   return {blob.channels(), blob.height(), blob.width()};
 }
 
-// Where the features of one blob go: an LMDB transaction or a .npy file.
+// Where the features of one blob go: a database transaction or a .npy file.
 struct FeatureSink {
   std::string blob_name;
   std::string path;
@@ -62,8 +60,9 @@ FeatureSink OpenSink(const std::string& blob_name, const std::string& output,
   FeatureSink sink;
   sink.blob_name = blob_name;
   sink.path = output;
-  if (format == FeatureFormat::LMDB) {
-    sink.db = db::OpenDB("lmdb", output, db::Mode::NEW);
+  if (format != FeatureFormat::NPY) {
+    sink.db = db::OpenDB(format == FeatureFormat::LMDB ? "lmdb" : "leveldb", output,
+                         db::Mode::NEW);
     sink.txn = sink.db->NewTransaction();
   } else if (output.size() < 4 || output.compare(output.size() - 4, 4, ".npy") != 0) {
     sink.path += ".npy";

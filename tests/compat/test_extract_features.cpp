@@ -114,6 +114,29 @@ TEST_F(ExtractFeaturesTest, LmdbAsCaffeWritesIt) {
   }
 }
 
+// The same Datums in a LevelDB (Caffe's tool offers both).
+TEST_F(ExtractFeaturesTest, LevelDBHoldsTheSameRecords) {
+  for (const char* backend : {"lmdb", "leveldb"}) {
+    ASSERT_EQ(RunToolBinary("extract_features",
+                            {dir_ / "w.caffemodel", dir_ / "net.prototxt", "ip",
+                             dir_ / (std::string("ip_") + backend), std::to_string(kBatches),
+                             backend},
+                            dir_ / "log.txt"),
+              0)
+        << Log();
+  }
+  auto lmdb = db::OpenDB("lmdb", dir_ / "ip_lmdb", db::Mode::READ);
+  auto leveldb = db::OpenDB("leveldb", dir_ / "ip_leveldb", db::Mode::READ);
+  ASSERT_EQ(leveldb->Count(), kBatch * kBatches);
+  auto a = lmdb->NewCursor();
+  auto b = leveldb->NewCursor();
+  for (int e = 0; e < kBatch * kBatches; ++e, a->Next(), b->Next()) {
+    EXPECT_EQ(b->key(), FeatureKey(e));
+    EXPECT_EQ(b->key(), a->key());
+    EXPECT_EQ(b->value(), a->value());
+  }
+}
+
 TEST_F(ExtractFeaturesTest, NpyForNumpy) {
   ASSERT_EQ(RunToolBinary("extract_features",
                           {dir_ / "w.caffemodel", dir_ / "net.prototxt", "ip", dir_ / "ip",
@@ -155,8 +178,8 @@ TEST_F(ExtractFeaturesTest, BadArgumentsAreClearErrors) {
   EXPECT_NE(Log().find("no blob named 'nope'"), std::string::npos) << Log();
   EXPECT_EQ(run({"ip,data", dir_ / "x", "1", "lmdb"}), 1);
   EXPECT_NE(Log().find("one output per blob"), std::string::npos) << Log();
-  EXPECT_EQ(run({"ip", dir_ / "x", "1", "leveldb"}), 1);
-  EXPECT_NE(Log().find("leveldb"), std::string::npos) << Log();
+  EXPECT_EQ(run({"ip", dir_ / "x", "1", "rocksdb"}), 1);
+  EXPECT_NE(Log().find("use lmdb, leveldb or npy"), std::string::npos) << Log();
   EXPECT_EQ(run({"ip", dir_ / "x", "1", "lmdb", "GPU"}), 1);
   EXPECT_NE(Log().find("no GPU support"), std::string::npos) << Log();
   EXPECT_EQ(run({"ip", dir_ / "x", "two", "lmdb"}), 1);

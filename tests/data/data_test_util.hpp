@@ -38,10 +38,12 @@ class ScratchDir {
   std::string path_;
 };
 
-// Writes n datums made by make(i) under keys "%08d" into a new LMDB.
+// Writes n datums made by make(i) under keys "%08d" into a new database
+// (an LMDB unless backend says "leveldb").
 inline void WriteDatumDB(const std::string& path, int n,
-                         const std::function<Datum(int)>& make) {
-  auto db = db::OpenDB("lmdb", path, db::Mode::NEW);
+                         const std::function<Datum(int)>& make,
+                         const std::string& backend = "lmdb") {
+  auto db = db::OpenDB(backend, path, db::Mode::NEW);
   auto txn = db->NewTransaction();
   std::string value;
   for (int i = 0; i < n; ++i) {

@@ -1,7 +1,7 @@
-// A small key/value database interface over LMDB, the store Caffe's Data
-// layer reads: values are serialized Datum messages under sortable string
-// keys ("%08d_<filename>"). Modeled on LevelDB's: open a DB, read it with a
-// cursor, write it with batched transactions.
+// A small key/value database interface over the two stores Caffe's Data
+// layer reads, LMDB and LevelDB: values are serialized Datum messages under
+// sortable string keys ("%08d_<filename>"). Modeled on LevelDB's: open a DB,
+// read it with a cursor, write it with batched transactions.
 #ifndef CREMA_DATA_DB_HPP_
 #define CREMA_DATA_DB_HPP_
 
@@ -45,8 +45,8 @@ class Cursor {
   virtual int64_t wraps() const = 0;
 };
 
-// Collects writes in memory; Commit() stores them in one LMDB transaction,
-// growing the map as needed.
+// Collects writes in memory; Commit() stores them at once (one LMDB
+// transaction, growing the map as needed; one LevelDB write batch).
 class Transaction {
  public:
   virtual ~Transaction() = default;
@@ -66,15 +66,23 @@ class DB {
   virtual std::unique_ptr<Transaction> NewTransaction() = 0;
   // Number of records.
   virtual int64_t Count() = 0;
-  // The current map size in bytes (it grows on demand).
+  // The current map size in bytes (it grows on demand); 0 for LevelDB.
   virtual size_t map_size() const = 0;
   virtual const std::string& source() const = 0;
 };
 
-// backend: "lmdb" (the only one built in; "leveldb" is a clear error).
+// backend: "lmdb" or "leveldb" (either case). Opening a folder that holds
+// the other kind is an error naming both.
 std::unique_ptr<DB> GetDB(const std::string& backend, const Options& options = Options());
 std::unique_ptr<DB> OpenDB(const std::string& backend, const std::string& source,
                            Mode mode, const Options& options = Options());
+
+std::unique_ptr<DB> NewLmdb(const Options& options);
+std::unique_ptr<DB> NewLevelDB(const Options& options);
+
+// "lmdb" when the folder holds data.mdb, "leveldb" when it holds CURRENT,
+// "" otherwise (missing, empty, or something else).
+std::string DetectBackend(const std::string& source);
 
 // Caffe's key for record `index` of a converted set: "%08d_" + name
 // (or just "%08d" when name is empty).

@@ -1,4 +1,5 @@
-// Data: reads Datum records from an LMDB (data_param.source) in key order,
+// Data: reads Datum records from an LMDB or a LevelDB (data_param.source,
+// data_param.backend; unset: whichever the folder holds) in key order,
 // wrapping around at the end, in a background thread; tops are data
 // (batch_size x C x H x W after transform_param) and optionally label
 // (batch_size).
@@ -37,6 +38,8 @@ class DataLayer : public BasePrefetchingDataLayer, public ShardableLayer {
   void RestoreReaderState(const std::string& state) override;
 
  private:
+  // "lmdb" or "leveldb": data_param.backend, else what the source holds.
+  std::string Backend() const;
   // The datum under the cursor; a record that is not a Datum is an error.
   Datum CurrentDatum() const;
   // Errors while reading name the layer, the source and the record key.

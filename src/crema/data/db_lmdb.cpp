@@ -3,7 +3,6 @@
 #include <lmdb.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <filesystem>
 
 #include "crema/common.hpp"
@@ -184,10 +183,18 @@ class Lmdb : public DB {
       if (!fs::exists(source, ec)) {
         Throw("LMDB '", source, "' does not exist (no such file or directory).");
       }
+      if (DetectBackend(source) == "leveldb") {
+        Throw("'", source, "' is a LevelDB database, not an LMDB; read it with backend: "
+              "LEVELDB (or --backend=leveldb).");
+      }
       if (!fs::is_directory(source, ec) || !fs::exists(fs::path(source) / "data.mdb", ec)) {
         Throw("'", source, "' is not an LMDB database (expected a folder holding data.mdb).");
       }
     } else {
+      if (mode == Mode::WRITE && DetectBackend(source) == "leveldb") {
+        Throw("'", source, "' is a LevelDB database, not an LMDB; write it with backend "
+              "leveldb.");
+      }
       if (mode == Mode::NEW && fs::exists(source, ec) &&
           !(fs::is_directory(source, ec) && fs::is_empty(source, ec))) {
         Throw("Cannot create LMDB '", source, "': it already exists; remove it first.");
@@ -283,26 +290,8 @@ class Lmdb : public DB {
 
 }  // namespace
 
-std::unique_ptr<DB> GetDB(const std::string& backend, const Options& options) {
-  if (backend == "lmdb" || backend == "LMDB") return std::make_unique<Lmdb>(options);
-  if (backend == "leveldb" || backend == "LEVELDB") {
-    Throw("The LevelDB backend is not built into crema; use LMDB (backend: LMDB, "
-          "--backend=lmdb).");
-  }
-  Throw("Unknown database backend '", backend, "'; crema supports 'lmdb'.");
-}
-
-std::unique_ptr<DB> OpenDB(const std::string& backend, const std::string& source,
-                           Mode mode, const Options& options) {
-  auto db = GetDB(backend, options);
-  db->Open(source, mode);
-  return db;
-}
-
-std::string FormatKey(int64_t index, const std::string& name) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "%08lld", static_cast<long long>(index));
-  return name.empty() ? std::string(buffer) : std::string(buffer) + "_" + name;
+std::unique_ptr<DB> NewLmdb(const Options& options) {
+  return std::make_unique<Lmdb>(options);
 }
 
 }  // namespace db

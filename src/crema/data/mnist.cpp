@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <random>
 #include <vector>
 
 #include "crema/common.hpp"
@@ -44,29 +45,48 @@ class IdxFile {
   gzFile file_ = nullptr;
 };
 
+// The headers of a matching pair of idx files, checked.
+struct MnistHeader {
+  uint32_t count = 0;
+  uint32_t rows = 0;
+  uint32_t cols = 0;
+};
+
+MnistHeader ReadHeaders(IdxFile* images, IdxFile* labels) {
+  const std::string& image_file = images->path();
+  const std::string& label_file = labels->path();
+  if (images->ReadBigEndian() != 2051) {
+    Throw("'", image_file, "' is not an MNIST image file (idx3, magic number 2051).");
+  }
+  if (labels->ReadBigEndian() != 2049) {
+    Throw("'", label_file, "' is not an MNIST label file (idx1, magic number 2049).");
+  }
+  MnistHeader header;
+  header.count = images->ReadBigEndian();
+  const uint32_t num_labels = labels->ReadBigEndian();
+  if (header.count != num_labels) {
+    Throw("'", image_file, "' holds ", header.count, " images but '", label_file,
+          "' holds ", num_labels, " labels.");
+  }
+  header.rows = images->ReadBigEndian();
+  header.cols = images->ReadBigEndian();
+  if (header.rows == 0 || header.cols == 0 || header.rows > 4096 || header.cols > 4096) {
+    Throw("'", image_file, "' announces images of ", header.rows, " x ", header.cols,
+          " pixels.");
+  }
+  return header;
+}
+
 }  // namespace
 
 int64_t ConvertMnist(const std::string& image_file, const std::string& label_file,
                      const std::string& db_path, const std::string& backend) {
   IdxFile images(image_file);
   IdxFile labels(label_file);
-  if (images.ReadBigEndian() != 2051) {
-    Throw("'", image_file, "' is not an MNIST image file (idx3, magic number 2051).");
-  }
-  if (labels.ReadBigEndian() != 2049) {
-    Throw("'", label_file, "' is not an MNIST label file (idx1, magic number 2049).");
-  }
-  const uint32_t num_images = images.ReadBigEndian();
-  const uint32_t num_labels = labels.ReadBigEndian();
-  if (num_images != num_labels) {
-    Throw("'", image_file, "' holds ", num_images, " images but '", label_file,
-          "' holds ", num_labels, " labels.");
-  }
-  const uint32_t rows = images.ReadBigEndian();
-  const uint32_t cols = images.ReadBigEndian();
-  if (rows == 0 || cols == 0 || rows > 4096 || cols > 4096) {
-    Throw("'", image_file, "' announces images of ", rows, " x ", cols, " pixels.");
-  }
+  const MnistHeader header = ReadHeaders(&images, &labels);
+  const uint32_t num_images = header.count;
+  const uint32_t rows = header.rows;
+  const uint32_t cols = header.cols;
 
   auto db = db::OpenDB(backend, db_path, db::Mode::NEW);
   auto txn = db->NewTransaction();
@@ -90,6 +110,43 @@ int64_t ConvertMnist(const std::string& image_file, const std::string& label_fil
   txn->Commit();
   LOG(INFO) << "Processed " << num_images << " files.";
   return num_images;
+}
+
+int64_t ConvertMnistSiamese(const std::string& image_file, const std::string& label_file,
+                            const std::string& db_path, const SiameseOptions& options) {
+  IdxFile images(image_file);
+  IdxFile labels(label_file);
+  const MnistHeader header = ReadHeaders(&images, &labels);
+  if (header.count == 0) Throw("'", image_file, "' holds no images to pair.");
+  const size_t size = static_cast<size_t>(header.rows) * header.cols;
+  std::string pixels(header.count * size, '\0');
+  std::string digit_labels(header.count, '\0');
+  images.Read(&pixels[0], pixels.size());
+  labels.Read(&digit_labels[0], digit_labels.size());
+
+  const int64_t pairs = options.pairs > 0 ? options.pairs : header.count;
+  auto db = db::OpenDB(options.backend, db_path, db::Mode::NEW);
+  auto txn = db->NewTransaction();
+  std::mt19937_64 rng(options.seed);
+  std::uniform_int_distribution<uint32_t> pick(0, header.count - 1);
+  Datum datum;
+  datum.set_channels(2);
+  datum.set_height(static_cast<int>(header.rows));
+  datum.set_width(static_cast<int>(header.cols));
+  std::string value;
+  for (int64_t p = 0; p < pairs; ++p) {
+    const uint32_t i = pick(rng);
+    const uint32_t j = pick(rng);
+    datum.set_data(pixels.substr(i * size, size) + pixels.substr(j * size, size));
+    datum.set_label(digit_labels[i] == digit_labels[j] ? 1 : 0);
+    datum.SerializeToString(&value);
+    txn->Put(db::FormatKey(p), value);
+    if ((p + 1) % 1000 == 0) txn->Commit();
+  }
+  txn->Commit();
+  LOG(INFO) << "Wrote " << pairs << " pairs of " << header.rows << " x " << header.cols
+            << " images.";
+  return pairs;
 }
 
 }  // namespace crema

@@ -14,17 +14,11 @@ void DataLayer::DataLayerSetUp(const std::vector<Blob*>& bottom,
                                const std::vector<Blob*>& top) {
   const DataParameter& param = layer_param_.data_param();
   const std::string& source = param.source();
-  if (source.empty()) Fail("data_param.source is empty; give the path of an LMDB.");
+  if (source.empty()) Fail("data_param.source is empty; give the path of an LMDB or LevelDB.");
   const int batch_size = static_cast<int>(param.batch_size());
   if (batch_size <= 0) Fail("data_param.batch_size must be positive.");
-  // LevelDB is Caffe's default backend but not built into crema; a prototxt
-  // that does not name a backend reads LMDB.
-  if (param.has_backend() && param.backend() != DataParameter::LMDB) {
-    Fail("data_param.backend LEVELDB is not supported for '", source,
-         "'; convert the data to LMDB (backend: LMDB).");
-  }
   try {
-    db_ = db::OpenDB("lmdb", source, db::Mode::READ);
+    db_ = db::OpenDB(Backend(), source, db::Mode::READ);
     cursor_ = db_->NewCursor();
   } catch (const Error& e) {
     Fail("cannot open data source '", source, "': ", e.what());
@@ -55,6 +49,14 @@ void DataLayer::DataLayerSetUp(const std::vector<Blob*>& bottom,
   top[0]->Reshape(shape);
   LOG(INFO) << Describe() << ": output data size " << top[0]->shape_string();
   if (output_labels_) top[1]->Reshape(std::vector<int>{batch_size});
+}
+
+std::string DataLayer::Backend() const {
+  const DataParameter& param = layer_param_.data_param();
+  if (param.has_backend()) return param.backend() == DataParameter::LMDB ? "lmdb" : "leveldb";
+  // Unset means LEVELDB in Caffe; a folder that is an LMDB is read as one.
+  const std::string found = db::DetectBackend(param.source());
+  return found.empty() ? "leveldb" : found;
 }
 
 Datum DataLayer::CurrentDatum() const {

@@ -41,16 +41,17 @@ fuzz:
 # any report fails the run. The subset fits CI's time limit: core, math, io,
 # net, data, solver (not the train-tool runs), the layers (gradient checks
 # included) and the fuzz regressions. Left out: the zoo models, compat, e2e,
-# the oneDNN engine (not built here) and the tool smoke tests.
+# the oneDNN engine and the Python module (not built here), the tool smoke
+# tests and the script-driven ONNX and monitor tests.
 SANITIZE_DIR ?= build-sanitize
 SANITIZE_TESTS ?= /tests/(main|support/.*|core/.*|math/.*|io/.*|net/.*|data/.*|layers/.*|fuzz/.*|solver/(solver_test_layers|test_lr_policy|test_solver_errors|test_solver_snapshot|test_solver_updates))\.cpp$$
 test-sanitize: deps
 	@cmake -S . -B $(SANITIZE_DIR) -DCREMA_SANITIZE=ON -DCREMA_WITH_DNNL=OFF \
-	  -DCREMA_WITH_MPI=OFF -DCMAKE_BUILD_TYPE=None "-DCMAKE_CXX_FLAGS=-O2 -g1" \
+	  -DCREMA_WITH_MPI=OFF -DCREMA_WITH_PYTHON=OFF -DCMAKE_BUILD_TYPE=None "-DCMAKE_CXX_FLAGS=-O2 -g1" \
 	  "-DCREMA_TEST_SUBSET=$(SANITIZE_TESTS)" $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(SANITIZE_DIR) -j $(JOBS)
 	@cd $(SANITIZE_DIR) && \
 	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ctest --output-on-failure -j $(JOBS) -E '^tool_'
+	  ctest --output-on-failure -j $(JOBS) -E '^(tool_|onnx_|pictures_)'
 

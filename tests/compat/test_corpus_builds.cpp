@@ -1,7 +1,9 @@
 // Every net of the shared compatibility corpus (../shared/compat) builds into
 // a Net in the TEST phase, after any format upgrade, or fails with a clear
 // crema::Error: an unknown layer type, or (for nets of Caffe forks) a parse
-// error naming the file, line and unknown field.
+// error naming the file, line and unknown field. The SSD fork's
+// MobileNet-SSD nets build: its train file, whose only data layer is a
+// TRAIN-phase AnnotatedData, is built in the TRAIN phase.
 //
 // Data, ImageData and WindowData layers would need the datasets their nets name. Before
 // building, each is replaced by an Input layer with the tops' shapes the
@@ -54,6 +56,11 @@ void ReplaceDataLayers(NetParameter* net) {
       source = layer.image_data_param().source();
       height = static_cast<int>(layer.image_data_param().new_height());
       width = static_cast<int>(layer.image_data_param().new_width());
+    } else if (layer.type() == "AnnotatedData") {
+      // SSD: images warped to resize_param's size; boxes 1 x 1 x G x 8.
+      batch = static_cast<int>(layer.data_param().batch_size());
+      height = static_cast<int>(layer.transform_param().resize_param().height());
+      width = static_cast<int>(layer.transform_param().resize_param().width());
     } else if (layer.type() == "WindowData") {
       // Windows warped to crop_size (R-CNN's fine-tuning nets).
       batch = static_cast<int>(layer.window_data_param().batch_size());
@@ -78,7 +85,10 @@ void ReplaceDataLayers(NetParameter* net) {
     BlobShape* data = input.mutable_input_param()->add_shape();
     data->add_dim(std::max(batch, 1));
     for (int dim : shape) data->add_dim(dim);
-    if (layer.top_size() > 1) {
+    if (layer.top_size() > 1 && layer.type() == "AnnotatedData") {
+      BlobShape* boxes = input.mutable_input_param()->add_shape();
+      for (int dim : {1, 1, 1, 8}) boxes->add_dim(dim);
+    } else if (layer.top_size() > 1) {
       input.mutable_input_param()->add_shape()->add_dim(std::max(batch, 1));
     }
     layer = input;
@@ -123,9 +133,17 @@ std::string TryBuild(const std::string& path) {
     }
     return "error: " + message;
   }
+  // A net whose data comes only in the TRAIN phase is built for training.
+  bool train_only = false;
+  for (const LayerParameter& layer : param.layer()) {
+    if (layer.type() == "AnnotatedData" && layer.include_size() > 0 &&
+        layer.include(0).phase() == TRAIN) {
+      train_only = true;
+    }
+  }
   ReplaceDataLayers(&param);
   UseConstantFillers(&param);
-  param.mutable_state()->set_phase(TEST);
+  param.mutable_state()->set_phase(train_only ? TRAIN : TEST);
   // Nets whose TEST data layers are chosen by stage (mnist_autoencoder:
   // 'test-on-train', 'test-on-test') are built as their solver's first
   // test_state does: with the first stage they name.
@@ -188,6 +206,8 @@ TEST(CompatCorpusBuild, EveryNetBuildsOrFailsClearly) {
       "caffe-prototxt/legacy/v1-2015-02-05/examples/mnist/lenet_train_test.prototxt",
       "caffe-prototxt/legacy/v1-2015-02-05/examples/cifar10/cifar10_quick_train_test.prototxt",
       "zoo-prototxt/vgg16/VGG_ILSVRC_16_layers_deploy.prototxt",
+      "zoo-prototxt/mobilenet_ssd/MobileNetSSD_deploy.prototxt",
+      "zoo-prototxt/mobilenet_ssd/MobileNetSSD_train.prototxt",
   };
   for (const std::string& relative : required) {
     const std::string path = (fs::path(dir) / relative).string();

@@ -5,6 +5,7 @@
 // what Caffe's do.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "crema/io/upgrade_proto.hpp"
 #include "crema/math/math_functions.hpp"
 #include "crema/net.hpp"
+#include "io/compat_corpus.hpp"
 #include "solver/solver_test_util.hpp"
 
 #ifdef CREMA_HAVE_OPENCV_DNN
@@ -86,10 +88,10 @@ double RelativeError(const Blob& crema_blob, const cv::Mat& opencv_blob) {
 // compared: crema blob names; each is read from the OpenCV layer of the same
 // name, or of the name after '=' ("ip1=relu1": an in-place ReLU's result).
 void CrossCheck(const std::string& prototxt, const std::vector<std::string>& compared,
-                const TempDir& dir) {
+                const TempDir& dir, void (*randomize)(Net*) = RandomizeWeights) {
   Crema::set_random_seed(1701);
   Net net(prototxt, TEST);
-  RandomizeWeights(&net);
+  randomize(&net);
   NetParameter weights;
   net.ToProto(&weights);
   const std::string caffemodel = dir / "weights.caffemodel";
@@ -145,6 +147,137 @@ TEST(OpenCVCrossCheck, GroupsDilationPoolingLrnConcatEltwiseBatchNorm) {
   WriteTextFile(dir / "mixed.prototxt", kMixedNet);
   CrossCheck(dir / "mixed.prototxt",
              {"pool_max", "pool_ave", "concat", "lrn", "conv2", "sum", "ip1", "prob"}, dir);
+#endif
+}
+
+// Weights scaled by fan-in and BatchNorm statistics near 1, so that deep nets
+// (SqueezeNet, MobileNet) keep activations of order 1 to their last layer.
+void ScaledRandomWeights(Net* net) {
+  for (int i = 0; i < net->num_layers(); ++i) {
+    const auto& layer = net->layers()[i];
+    const auto& blobs = layer->blobs();
+    const std::string type = layer->type();
+    if (type == "BatchNorm") {
+      rng_gaussian(blobs[0]->count(), 0.f, 0.1f, blobs[0]->mutable_cpu_data());
+      rng_uniform(blobs[1]->count(), 0.5f, 2.f, blobs[1]->mutable_cpu_data());
+      blobs[2]->mutable_cpu_data()[0] = 1.f;
+      continue;
+    }
+    if (type == "Scale") {
+      rng_gaussian(blobs[0]->count(), 1.f, 0.1f, blobs[0]->mutable_cpu_data());
+      if (blobs.size() > 1) rng_gaussian(blobs[1]->count(), 0.f, 0.1f, blobs[1]->mutable_cpu_data());
+      continue;
+    }
+    for (size_t b = 0; b < blobs.size(); ++b) {
+      const int fan_in = blobs[b]->num_axes() > 1 ? blobs[b]->count(1) : 1;
+      const float std = b == 0 ? 1.5f / std::sqrt(static_cast<float>(fan_in)) : 0.1f;
+      rng_gaussian(blobs[b]->count(), 0.f, std, blobs[b]->mutable_cpu_data());
+    }
+  }
+}
+
+TEST(OpenCVCrossCheck, SqueezeNet) {
+#ifndef CREMA_HAVE_OPENCV_DNN
+  GTEST_SKIP() << "built without OpenCV's dnn module";
+#else
+  TempDir dir;
+  CrossCheck(std::string(CREMA_SOURCE_DIR) + "/models/squeezenet/deploy.prototxt",
+             {"fire2/concat", "pool5", "prob"}, dir, ScaledRandomWeights);
+#endif
+}
+
+TEST(OpenCVCrossCheck, MobileNetV1) {
+#ifndef CREMA_HAVE_OPENCV_DNN
+  GTEST_SKIP() << "built without OpenCV's dnn module";
+#else
+  TempDir dir;
+  CrossCheck(std::string(CREMA_SOURCE_DIR) + "/models/mobilenet/deploy.prototxt",
+             {"pool6", "prob"}, dir, ScaledRandomWeights);
+#endif
+}
+
+// MobileNet-SSD weights: scaled random ones, which give confident and
+// distinct scores (keep_top_k's 100 boxes pass the 0.25 threshold); the
+// confidence heads' biases also favour class 7.
+void SsdWeights(Net* net) {
+  ScaledRandomWeights(net);
+  for (const auto& layer : net->layers()) {
+    const std::string& name = layer->name();
+    if (name.size() < 10 || name.compare(name.size() - 10, 10, "_mbox_conf") != 0) continue;
+    float* bias = layer->blobs()[1]->mutable_cpu_data();
+    for (int i = 0; i < layer->blobs()[1]->count(); ++i) bias[i] = i % 21 == 7 ? 2.f : 0.f;
+  }
+}
+
+TEST(OpenCVCrossCheck, MobileNetSsdDetections) {
+#ifndef CREMA_HAVE_OPENCV_DNN
+  GTEST_SKIP() << "built without OpenCV's dnn module";
+#else
+  const std::string corpus = CompatCorpusDir();
+  if (corpus.empty()) GTEST_SKIP() << kNoCompatCorpus;
+  const std::string prototxt = corpus + "/zoo-prototxt/mobilenet_ssd/MobileNetSSD_deploy.prototxt";
+  TempDir dir;
+  Crema::set_random_seed(1701);
+  Net net(prototxt, TEST);
+  SsdWeights(&net);
+  NetParameter weights;
+  net.ToProto(&weights);
+  const std::string caffemodel = dir / "mobilenet_ssd.caffemodel";
+  WriteProtoToBinaryFile(weights, caffemodel);
+  cv::dnn::Net reference = cv::dnn::readNetFromCaffe(prototxt, caffemodel);
+  ASSERT_FALSE(reference.empty());
+  reference.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+  reference.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+  Blob* input = net.input_blobs()[0];
+  // Two generated images: a gradient with a bright square, and noise.
+  for (int image = 0; image < 2; ++image) {
+    SCOPED_TRACE("image " + std::to_string(image));
+    float* x = input->mutable_cpu_data();
+    for (int i = 0; i < input->count(); ++i) {
+      const int w = i % 300, h = (i / 300) % 300;
+      x[i] = image == 0 ? (w > 80 && w < 200 && h > 60 && h < 160 ? 0.9f : w / 300.f - 0.5f)
+                        : 0.f;
+    }
+    if (image == 1) rng_uniform(input->count(), -1.f, 1.f, x);
+    net.Forward();
+    const Blob& ours = *net.blob_by_name("detection_out");
+    const std::vector<int> shape = input->shape();
+    cv::Mat blob(static_cast<int>(shape.size()), shape.data(), CV_32F);
+    std::copy(input->cpu_data(), input->cpu_data() + input->count(), blob.ptr<float>());
+    reference.setInput(blob);
+    std::vector<cv::Mat> outs;
+    reference.forward(outs, std::vector<cv::String>{"mbox_loc", "mbox_conf_flatten",
+                                                    "mbox_priorbox", "detection_out"});
+    const char* inputs[3] = {"mbox_loc", "mbox_conf_flatten", "mbox_priorbox"};
+    for (int k = 0; k < 3; ++k) {
+      const double error = RelativeError(*net.blob_by_name(inputs[k]), outs[k]);
+      std::cout << "[opencv] " << inputs[k] << " relative error " << error << "\n";
+      EXPECT_LE(error, 1e-4) << inputs[k];
+    }
+    const cv::Mat& theirs = outs[3];
+    ASSERT_EQ(static_cast<size_t>(ours.count()), theirs.total());
+    const int rows = ours.count() / 7;
+    std::cout << "[opencv] MobileNet-SSD image " << image << ": " << rows << " detections\n";
+    EXPECT_GT(rows, 3);
+    // OpenCV orders the rows by score, the SSD fork (and crema) by label
+    // first: compare the rows sorted by image, then descending score.
+    auto sorted_rows = [rows](const float* data) {
+      std::vector<std::vector<float>> list;
+      for (int r = 0; r < rows; ++r) list.emplace_back(data + r * 7, data + r * 7 + 7);
+      std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
+        return a[0] != b[0] ? a[0] < b[0] : a[2] > b[2];
+      });
+      return list;
+    };
+    const auto a_rows = sorted_rows(ours.cpu_data());
+    const auto b_rows = sorted_rows(theirs.ptr<float>());
+    for (int r = 0; r < rows; ++r) {
+      EXPECT_EQ(a_rows[r][1], b_rows[r][1]) << "label of detection " << r;
+      for (int k = 2; k < 7; ++k) {
+        EXPECT_NEAR(a_rows[r][k], b_rows[r][k], 1e-4) << "detection " << r << " value " << k;
+      }
+    }
+  }
 #endif
 }
 

@@ -23,13 +23,19 @@ std::string JoinNames(const std::vector<std::string>& names) {
 
 std::string ShapeString(const std::vector<int>& shape) {
   std::ostringstream os;
+  // Shapes come from files too: the count is shown only while it fits.
   int64_t count = 1;
+  bool fits = true;
   for (size_t i = 0; i < shape.size(); ++i) {
     os << (i ? " x " : "") << shape[i];
-    count *= shape[i];
+    fits = fits && !__builtin_mul_overflow(count, static_cast<int64_t>(shape[i]), &count);
   }
   if (shape.empty()) os << "scalar";
-  os << " (" << count << ")";
+  if (fits) {
+    os << " (" << count << ")";
+  } else {
+    os << " (too many values to count)";
+  }
   return os.str();
 }
 

@@ -75,6 +75,8 @@ TEST(SiameseLevelDB, CaffeExampleTrainsAndItsLossFalls) {
     EXPECT_FALSE(layer.data_param().has_backend()) << "the example relies on the default";
     const bool train = layer.include(0).phase() == TRAIN;
     layer.mutable_data_param()->set_source(dir / (train ? "train_leveldb" : "test_leveldb"));
+    // Half the example's training batch keeps the test short on a small CPU.
+    if (train) layer.mutable_data_param()->set_batch_size(32);
   }
   ASSERT_EQ(data_layers, 2);
 

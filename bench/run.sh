@@ -158,3 +158,9 @@ if [[ MPI =~ $ONLY ]]; then
   env -u GLOG_minloglevel bash "$ROOT/bench/mpi.sh" "$BUILD" ||
     echo "bench: bench/mpi.sh failed" >&2
 fi
+
+# Reduced precision: fp32 vs bf16 vs int8, and the hardware peaks.
+if [[ PREC =~ $ONLY ]]; then
+  env -u GLOG_minloglevel bash "$ROOT/bench/precision.sh" "$BUILD" ||
+    echo "bench: bench/precision.sh failed" >&2
+fi

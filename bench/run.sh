@@ -166,3 +166,9 @@ if [[ FAST_RCNN =~ $ONLY ]]; then
   "$BUILD/tools/fast_rcnn_shapes" --min_map=0.85 ||
     echo "bench: the Fast R-CNN shapes demo failed or fell short of its mAP" >&2
 fi
+
+# Reduced precision: fp32 vs bf16 vs int8, and the hardware peaks.
+if [[ PREC =~ $ONLY ]]; then
+  env -u GLOG_minloglevel bash "$ROOT/bench/precision.sh" "$BUILD" ||
+    echo "bench: bench/precision.sh failed" >&2
+fi

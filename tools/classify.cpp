@@ -24,6 +24,11 @@ DEFINE_string(resize, "", "HEIGHT,WIDTH to resize to before center-cropping to t
                           "(e.g. 256,256); default: resize straight to the input size.");
 DEFINE_string(output, "", "The blob with class scores (default: the net's last output).");
 DEFINE_int32(batch, 1, "Images per forward pass.");
+DEFINE_string(precision, "", "Arithmetic of DNNL convolutions and inner products: fp32, bf16 "
+              "or int8 (default: the net's own, fp32). Falls back to fp32, and says so, "
+              "where the CPU lacks the instructions.");
+DEFINE_string(calibration, "", "int8: the calibration file (default: the one tools/calibrate "
+              "wrote next to the weights).");
 DEFINE_int32(top_k, 5, "How many classes to print per image.");
 
 namespace {
@@ -76,6 +81,8 @@ int Classify(int argc, char** argv) {
     options.resize_width = resize[1];
   }
   options.output_blob = FLAGS_output;
+  options.precision = FLAGS_precision;
+  options.calibration_file = FLAGS_calibration;
   crema::Classifier classifier(options);
 
   const std::vector<std::string> paths(argv + 1, argv + argc);

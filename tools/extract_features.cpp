@@ -11,12 +11,20 @@
 #include "crema/classifier.hpp"
 #include "crema/common.hpp"
 #include "crema/feature_extractor.hpp"
+#include "crema/io/upgrade_proto.hpp"
+#include "crema/precision.hpp"
 #include "crema/io/proto_io.hpp"
 #include "crema/net.hpp"
 #include "crema/progress.hpp"
 #include "crema/tool.hpp"
 
 namespace {
+
+DEFINE_string(precision, "", "Arithmetic of DNNL convolutions and inner products: fp32, bf16 "
+              "or int8 (default: the net's own, fp32). Falls back to fp32, and says so, "
+              "where the CPU lacks the instructions.");
+DEFINE_string(calibration, "", "int8: the calibration file (default: the one tools/calibrate "
+              "wrote next to the weights).");
 
 const char kUsage[] =
     "Runs a net (TEST phase) for NUM_MINI_BATCHES batches and stores the chosen\n"
@@ -55,7 +63,11 @@ int Extract(int argc, char** argv) {
   }
   options.format = crema::ParseFeatureFormat(argv[6]);
   if (!crema::FileExists(model)) crema::Throw("The net file '", model, "' does not exist.");
-  crema::Net net(model, crema::TEST);
+  crema::NetParameter param;
+  crema::ReadNetParamsFromTextFile(model, &param);
+  param.mutable_state()->set_phase(crema::TEST);
+  crema::SetNetPrecision(FLAGS_precision, FLAGS_calibration, weights, &param);
+  crema::Net net(param);
   crema::CopyWeightsChecked(&net, weights);
   net.ShareActivationMemory(options.blob_names);  // the extracted blobs keep theirs
   net.set_plain_after_pass(false);                 // ExtractFeatures converts them

@@ -9,6 +9,8 @@
 #include "crema/io/proto_io.hpp"
 #include "crema/net.hpp"
 #include "crema/net_score.hpp"
+#include "crema/io/upgrade_proto.hpp"
+#include "crema/precision.hpp"
 #include "crema/progress.hpp"
 #include "crema/tool.hpp"
 
@@ -19,6 +21,11 @@ DEFINE_string(phase, "TEST", "The net's phase: TEST or TRAIN.");
 DEFINE_string(stage, "", "Comma-separated stages of the net (NetState).");
 DEFINE_int32(level, 0, "The net's level (NetState).");
 DEFINE_string(gpu, "", "GPU ids (not supported by this build).");
+DEFINE_string(precision, "", "Arithmetic of DNNL convolutions and inner products: fp32, bf16 "
+              "or int8 (default: the net's own, fp32). Falls back to fp32, and says so, "
+              "where the CPU lacks the instructions.");
+DEFINE_string(calibration, "", "int8: the calibration file (default: the one tools/calibrate "
+              "wrote next to the weights).");
 
 namespace {
 
@@ -60,7 +67,13 @@ int Test(int argc, char** argv) {
   if (!crema::FileExists(FLAGS_model)) {
     crema::Throw("The model file '", FLAGS_model, "' does not exist.");
   }
-  crema::Net net(FLAGS_model, phase, FLAGS_level, crema::SplitCommas(FLAGS_stage));
+  crema::NetParameter param;
+  crema::ReadNetParamsFromTextFile(FLAGS_model, &param);
+  param.mutable_state()->set_phase(phase);
+  param.mutable_state()->set_level(FLAGS_level);
+  for (const auto& stage : crema::SplitCommas(FLAGS_stage)) param.mutable_state()->add_stage(stage);
+  crema::SetNetPrecision(FLAGS_precision, FLAGS_calibration, FLAGS_weights, &param);
+  crema::Net net(param);
   for (const std::string& file : crema::SplitCommas(FLAGS_weights)) {
     net.CopyTrainedLayersFrom(file);
   }

@@ -36,6 +36,10 @@ struct ClassifierOptions {
   int resize_width = 0;
   // Name of the blob holding the class scores; empty: the net's last output.
   std::string output_blob;
+  // fp32, bf16 or int8 (empty: the net's own); int8's calibration file
+  // (empty: the one next to the first weights file).
+  std::string precision;
+  std::string calibration_file;
 };
 
 struct Prediction {

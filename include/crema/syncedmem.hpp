@@ -28,6 +28,7 @@
 #define CREMA_SYNCEDMEM_HPP_
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 namespace crema {
@@ -70,6 +71,10 @@ class SyncedMemory {
   void set_cpu_data(void* data);
 
   Holds holds() const { return holds_; }
+  // Counts the times the values were handed out for writing (plain or
+  // engine form): an engine that keeps a converted copy of them (bf16 or
+  // int8 weights) converts again when this changed.
+  uint64_t version() const { return version_; }
   size_t size() const { return size_; }
 
   // The engine form's layout while that form is current, else null.
@@ -111,6 +116,7 @@ class SyncedMemory {
   std::shared_ptr<const EngineLayout> layout_;
   Holds holds_ = Holds::kNothing;
   bool keep_plain_ = false;
+  uint64_t version_ = 0;
 };
 
 }  // namespace crema

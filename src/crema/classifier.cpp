@@ -12,6 +12,7 @@
 #include "crema/data/image_header.hpp"
 #include "crema/io/proto_io.hpp"
 #include "crema/io/upgrade_proto.hpp"
+#include "crema/precision.hpp"
 
 namespace crema {
 namespace {
@@ -83,7 +84,12 @@ Classifier::Classifier(const ClassifierOptions& options) : options_(options) {
   if (!FileExists(options_.model_file)) {
     Throw("The model file '", options_.model_file, "' does not exist.");
   }
-  net_ = std::make_unique<Net>(options_.model_file, TEST);
+  NetParameter param;
+  ReadNetParamsFromTextFile(options_.model_file, &param);
+  param.mutable_state()->set_phase(TEST);
+  SetNetPrecision(options_.precision, options_.calibration_file,
+                  options_.weights_files.empty() ? "" : options_.weights_files[0], &param);
+  net_ = std::make_unique<Net>(param);
   for (const std::string& weights : options_.weights_files) CopyWeightsChecked(net_.get(), weights);
   if (net_->num_inputs() != 1) {
     Throw("The net '", options_.model_file, "' has ", net_->num_inputs(),

@@ -1,4 +1,5 @@
 #include "crema/net.hpp"
+#include "crema/precision.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -70,6 +71,7 @@ void Net::Init(const NetParameter& in_param) {
 void Net::InitLayer(const NetParameter& param, int layer_id, Wiring* wiring) {
   LayerParameter layer_param = param.layer(layer_id);
   if (!layer_param.has_phase()) layer_param.set_phase(phase_);
+  InheritPrecision(param, &layer_param);
   if (layer_param.propagate_down_size() > 0 &&
       layer_param.propagate_down_size() != layer_param.bottom_size()) {
     Throw("Layer '", layer_param.name(), "' gives ", layer_param.propagate_down_size(),

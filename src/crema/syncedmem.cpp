@@ -42,6 +42,7 @@ void* SyncedMemory::mutable_cpu_data() {
       << "plain values written while only an engine's layout holds them; "
          "convert (ToPlain) or discard them first (see syncedmem.hpp)";
   holds_ = Holds::kPlain;
+  ++version_;
   return cpu_ptr_;
 }
 
@@ -52,6 +53,7 @@ void SyncedMemory::set_cpu_data(void* data) {
   cpu_ptr_ = data;
   own_cpu_data_ = false;
   holds_ = Holds::kPlain;
+  ++version_;
 }
 
 const void* SyncedMemory::engine_data() const {
@@ -72,6 +74,7 @@ void* SyncedMemory::mutable_engine_data(std::shared_ptr<const EngineLayout> layo
   }
   layout_ = std::move(layout);
   holds_ = Holds::kEngine;
+  ++version_;
   return engine_ptr_;
 }
 

@@ -131,9 +131,11 @@ const float* HeldData(SyncedMemory& mem, const dnnl::memory::desc& held,
   return static_cast<const float*>(data);
 }
 
-void Reader::Init(const dnnl::memory::desc& plain, const dnnl::memory::desc& want) {
+void Reader::Init(const dnnl::memory::desc& plain, const dnnl::memory::desc& want,
+                  const dnnl::primitive_attr& attr) {
   plain_ = plain;
   want_ = want;
+  attr_ = attr;
   from_ = dnnl::memory::desc();
   reorder_ = dnnl::reorder();
   layout_.reset();
@@ -148,7 +150,7 @@ dnnl::memory Reader::Read(SyncedMemory& mem, bool keep_scratch) {
   if (!reorder_ || !(held == from_)) {
     from_ = held;
     reorder_ = dnnl::reorder(
-        dnnl::reorder::primitive_desc(CpuEngine(), from_, CpuEngine(), want_));
+        dnnl::reorder::primitive_desc(CpuEngine(), from_, CpuEngine(), want_, attr_));
   }
   dnnl::memory buffer(want_, CpuEngine(), ScratchPool::ThisThread().Take(want_.get_size(), keep_scratch));
   dnnl::memory from = Wrap(from_, ptr);

@@ -133,7 +133,9 @@ const float* HeldData(SyncedMemory& mem, const dnnl::memory::desc& held,
 // into pool scratch (valid until the caller's ScratchScope ends).
 class Reader {
  public:
-  void Init(const dnnl::memory::desc& plain, const dnnl::memory::desc& want);
+  // `attr` applies to the reorder (an int8 input's scale).
+  void Init(const dnnl::memory::desc& plain, const dnnl::memory::desc& want,
+            const dnnl::primitive_attr& attr = dnnl::primitive_attr());
   const dnnl::memory::desc& want() const { return want_; }
   dnnl::memory Read(SyncedMemory& mem);
   // Like Read, but leaves the memory holding the wanted layout, so the next
@@ -151,6 +153,7 @@ class Reader {
   dnnl::memory Read(SyncedMemory& mem, bool keep_scratch);
 
   dnnl::memory::desc plain_, want_, from_;
+  dnnl::primitive_attr attr_;
   dnnl::reorder reorder_;
   std::shared_ptr<const DnnlLayout> layout_;  // want_, for Adopt
 };

@@ -16,13 +16,23 @@
 // the same result within float rounding, about twice as fast as direct on
 // VGG16's layers. CREMA_DNNL_WINOGRAD=0 in the environment keeps every
 // convolution direct.
+//
+// Reduced precision (LayerParameter.precision, dnnl_precision.hpp): bf16
+// reads its input and weights as bf16 and writes fp32; int8 (inference)
+// quantizes its input to u8/s8 with the calibrated scale, its weights to s8
+// with a scale per output channel, and writes fp32 through per-channel
+// output scales. The converted weights are kept between passes and
+// converted again only when the weights change. Backward stays fp32.
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
 #include "crema/layer_registry.hpp"
 #include "crema/layers/conv_layer.hpp"
 #include "crema/layers/deconv_layer.hpp"
+#include "crema/precision.hpp"
 #include "dnnl_common.hpp"
+#include "dnnl_precision.hpp"
 
 namespace crema {
 namespace dnnl_engine {
@@ -39,6 +49,7 @@ struct ConvKind {
   using BwdWeights = dnnl::convolution_backward_weights;
   static constexpr dnnl::algorithm kAlgorithm = dnnl::algorithm::convolution_direct;
   static constexpr bool kHasWinograd = true;
+  static constexpr bool kLowPrecision = true;
   static constexpr tag kWeights = tag::oihw, kGroupedWeights = tag::goihw;
 };
 struct DeconvKind {
@@ -48,6 +59,7 @@ struct DeconvKind {
   using BwdWeights = dnnl::deconvolution_backward_weights;
   static constexpr dnnl::algorithm kAlgorithm = dnnl::algorithm::deconvolution_direct;
   static constexpr bool kHasWinograd = false;
+  static constexpr bool kLowPrecision = false;
   static constexpr tag kWeights = tag::iohw, kGroupedWeights = tag::giohw;
 };
 
@@ -71,6 +83,9 @@ class DnnlConvLayer : public Kind::Base {
     this->ReportFallback(!supported_, "DNNL runs 2-D maps over axis 1 with the same padding on "
                                       "both sides only.");
     if (!supported_) return;
+    precision_ = Kind::kLowPrecision ? LayerPrecision(this->layer_param()) : FP32;
+    // int8 is for inference: a layer that learns computes in fp32.
+    if (precision_ == INT8 && phase_ == TRAIN && this->backward_needed()) precision_ = FP32;
     if (bottom_shape_ == built_shape_ && built_for_backward_ == this->backward_needed()) {
       return;
     }
@@ -105,10 +120,18 @@ class DnnlConvLayer : public Kind::Base {
   template <typename Make>
   dnnl::algorithm WithAlgorithm(const Make& make) const;
 
+  dnnl::primitive_attr ForwardAttr() const;
+  // The weights (and int8 scales and bias) the forward primitive reads.
+  dnnl::memory ForwardWeights(std::unordered_map<int, dnnl::memory>* args);
+
   // The reference path, with the fused ReLU applied after it.
   void ReferenceForward(const std::vector<Blob*>& bottom, const std::vector<Blob*>& top);
 
   bool supported_ = false;
+  Precision precision_ = FP32;
+  WeightCache weight_cache_;  // bf16 or s8 weights
+  dnnl::memory output_scales_, scaled_bias_;  // int8
+  uint64_t bias_version_ = 0;
   // The algorithm the primitives were asked for first; each falls back to
   // direct where oneDNN has no Winograd kernel for it.
   dnnl::algorithm algorithm_ = Kind::kAlgorithm;
@@ -208,12 +231,20 @@ void DnnlConvLayer<Kind>::BuildForward() {
   const bool inference = phase_ == TEST || !this->backward_needed();
   const auto prop = inference ? dnnl::prop_kind::forward_inference
                               : dnnl::prop_kind::forward_training;
-  algorithm_ = WinogradPays(inference) ? dnnl::algorithm::convolution_winograd
-                                       : Kind::kAlgorithm;
-  const dnnl::primitive_attr attr = ReLUPostOp(fuse_relu_, relu_slope_);
+  algorithm_ = WinogradPays(inference) && precision_ == FP32
+                   ? dnnl::algorithm::convolution_winograd
+                   : Kind::kAlgorithm;
+  const dnnl::primitive_attr attr = ForwardAttr();
+  dt src_type = dt::f32, weights_type = dt::f32;
+  if (precision_ == BF16) src_type = weights_type = dt::bf16;
+  if (precision_ == INT8) {
+    src_type = InputType(this->layer_param().calibration());
+    weights_type = dt::s8;
+  }
   const dnnl::algorithm used = WithAlgorithm([&](dnnl::algorithm alg) {
     typename Kind::Fwd::desc desc(
-        prop, alg, AnyDesc(src_md_.dims()), AnyDesc(weights_md_.dims()),
+        prop, alg, dnnl::memory::desc(src_md_.dims(), src_type, tag::any),
+        dnnl::memory::desc(weights_md_.dims(), weights_type, tag::any),
         bias_md_, AnyDesc(dst_md_.dims()), strides_, dilates_, pad_l_, pad_r_);
     fwd_pd_ = typename Kind::Fwd::primitive_desc(desc, attr, CpuEngine());
   });
@@ -224,9 +255,62 @@ void DnnlConvLayer<Kind>::BuildForward() {
   }
   logged_algorithm_ = used;
   fwd_ = typename Kind::Fwd(fwd_pd_);
-  fwd_src_.Init(src_md_, fwd_pd_.src_desc());
+  dnnl::primitive_attr quantize;
+  if (precision_ == INT8) {
+    quantize.set_output_scales(0, {InputScale(this->layer_param().calibration())});
+  }
+  fwd_src_.Init(src_md_, fwd_pd_.src_desc(), quantize);
   fwd_weights_.Init(weights_md_, fwd_pd_.weights_desc());
   fwd_dst_.Init(dst_md_, fwd_pd_.dst_desc());
+  if (precision_ != FP32) {
+    weight_cache_.Init(weights_md_, fwd_pd_.weights_desc(), num_output_, true,
+                       group_ > 1 ? 3 : 1);
+  }
+  if (precision_ != FP32 && used == Kind::kAlgorithm) {
+    LOG(INFO) << this->layer_param().name() << " computes in " << PrecisionName(precision_)
+              << " (" << fwd_pd_.impl_info_str() << ").";
+  }
+}
+
+template <typename Kind>
+dnnl::primitive_attr DnnlConvLayer<Kind>::ForwardAttr() const {
+  dnnl::primitive_attr attr = ReLUPostOp(fuse_relu_, relu_slope_);
+  // int8: a scale per output channel, set when the weights are converted.
+  if (precision_ == INT8) attr.set_output_scales(2, {DNNL_RUNTIME_F32_VAL});
+  return attr;
+}
+
+template <typename Kind>
+dnnl::memory DnnlConvLayer<Kind>::ForwardWeights(std::unordered_map<int, dnnl::memory>* args) {
+  SyncedMemory& weight_data = *blobs_[0]->data();
+  if (precision_ == FP32) {
+    // Weights that stay put between passes (inference, frozen layers) are
+    // kept in the primitive's layout instead of being reordered every pass.
+    const bool weights_stay = phase_ == TEST || !this->param_propagate_down(0);
+    if (bias_term_) (*args)[DNNL_ARG_BIAS] = Wrap(bias_md_, blobs_[1]->cpu_data());
+    return weights_stay ? fwd_weights_.Adopt(weight_data) : fwd_weights_.Read(weight_data);
+  }
+  if (precision_ == BF16) {
+    if (bias_term_) (*args)[DNNL_ARG_BIAS] = Wrap(bias_md_, blobs_[1]->cpu_data());
+    return weight_cache_.Get(weight_data);
+  }
+  const bool stale = weight_cache_.Stale(weight_data) ||
+                     (bias_term_ && bias_version_ != blobs_[1]->data()->version());
+  dnnl::memory weights = weight_cache_.Get(weight_data);
+  if (stale || !output_scales_) {
+    std::vector<float> scales, bias;
+    Int8Rescale(InputScale(this->layer_param().calibration()), weight_cache_.channel_max(),
+                bias_term_ ? blobs_[1]->cpu_data() : nullptr, &scales, &bias);
+    const dnnl::memory::desc x = PlainDesc({num_output_}, tag::x);
+    output_scales_ = dnnl::memory(x, CpuEngine());
+    std::copy(scales.begin(), scales.end(), static_cast<float*>(output_scales_.get_data_handle()));
+    scaled_bias_ = dnnl::memory(x, CpuEngine());
+    std::copy(bias.begin(), bias.end(), static_cast<float*>(scaled_bias_.get_data_handle()));
+    if (bias_term_) bias_version_ = blobs_[1]->data()->version();
+  }
+  (*args)[DNNL_ARG_ATTR_OUTPUT_SCALES] = output_scales_;
+  if (bias_term_) (*args)[DNNL_ARG_BIAS] = scaled_bias_;
+  return weights;
 }
 
 template <typename Kind>
@@ -291,21 +375,11 @@ void DnnlConvLayer<Kind>::Forward_cpu(const std::vector<Blob*>& bottom,
   if (!supported_) return ReferenceForward(bottom, top);
   ScratchScope scratch;
   dnnl::stream& s = CpuStream();
-  // Weights that stay put between passes (inference, frozen layers) are
-  // kept in the primitive's layout instead of being reordered every pass.
-  const bool weights_stay = phase_ == TEST || !this->param_propagate_down(0);
-  SyncedMemory& weight_data = *blobs_[0]->data();
-  dnnl::memory weights =
-      weights_stay ? fwd_weights_.Adopt(weight_data) : fwd_weights_.Read(weight_data);
+  std::unordered_map<int, dnnl::memory> args;
+  args[DNNL_ARG_WEIGHTS] = ForwardWeights(&args);
   for (size_t i = 0; i < bottom.size(); ++i) {
-    SyncedMemory& top_data = *top[i]->data();
-    std::unordered_map<int, dnnl::memory> args = {
-        {DNNL_ARG_SRC, fwd_src_.Read(*bottom[i]->data())},
-        {DNNL_ARG_WEIGHTS, weights},
-        {DNNL_ARG_DST, fwd_dst_.Target(top_data)}};
-    if (bias_term_) {
-      args[DNNL_ARG_BIAS] = Wrap(bias_md_, blobs_[1]->cpu_data());
-    }
+    args[DNNL_ARG_SRC] = fwd_src_.Read(*bottom[i]->data());
+    args[DNNL_ARG_DST] = fwd_dst_.Target(*top[i]->data());
     fwd_.execute(s, args);
   }
 }

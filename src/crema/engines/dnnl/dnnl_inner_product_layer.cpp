@@ -9,9 +9,18 @@
 // with beta = 1 and so need no gradient-sized scratch buffer (fc6 of VGG16
 // alone has 103M weights); for these shapes they are as fast as oneDNN's.
 // Every primitive uses the blobs' own plain memory: no reorders.
+//
+// Reduced precision (dnnl_precision.hpp): bf16 converts the input to bf16
+// and keeps a bf16 copy of the weights; int8 (inference) quantizes the
+// input to u8/s8 with the calibrated scale and keeps s8 weights with a scale
+// per output; both write fp32. Backward stays fp32.
+#include <algorithm>
+
+#include "crema/precision.hpp"
 #include "crema/layer_registry.hpp"
 #include "crema/layers/inner_product_layer.hpp"
 #include "dnnl_common.hpp"
+#include "dnnl_precision.hpp"
 
 namespace crema {
 namespace dnnl_engine {
@@ -33,6 +42,8 @@ class DnnlInnerProductLayer : public InnerProductLayer {
     const int m = bottom[0]->count(0, axis);
     const int k = bottom[0]->count(axis);
     const int n = static_cast<int>(p.num_output());
+    precision_ = LayerPrecision(layer_param_);
+    if (precision_ == INT8 && phase_ == TRAIN && this->backward_needed()) precision_ = FP32;
     if (m == m_ && k == k_ && n == n_) return;
     m_ = m;
     k_ = k;
@@ -51,13 +62,17 @@ class DnnlInnerProductLayer : public InnerProductLayer {
  protected:
   void Forward_cpu(const std::vector<Blob*>& bottom,
                    const std::vector<Blob*>& top) override {
-    std::unordered_map<int, dnnl::memory> args = {
-        {DNNL_ARG_SRC, Wrap(src_md_, bottom[0]->cpu_data())},
-        {DNNL_ARG_WEIGHTS, Wrap(weights_md_, blobs_[0]->cpu_data())},
-        {DNNL_ARG_DST, Wrap(dst_md_, top[0]->mutable_cpu_data())}};
-    if (blobs_.size() > 1) {
-      args[DNNL_ARG_BIAS] = Wrap(bias_md_, blobs_[1]->cpu_data());
+    std::unordered_map<int, dnnl::memory> args;
+    ScratchScope scratch;
+    if (precision_ == FP32) {
+      args[DNNL_ARG_SRC] = Wrap(src_md_, bottom[0]->cpu_data());
+      args[DNNL_ARG_WEIGHTS] = Wrap(weights_md_, blobs_[0]->cpu_data());
+      if (blobs_.size() > 1) args[DNNL_ARG_BIAS] = Wrap(bias_md_, blobs_[1]->cpu_data());
+    } else {
+      args[DNNL_ARG_SRC] = src_reader_.Read(*bottom[0]->data());
+      args[DNNL_ARG_WEIGHTS] = LowPrecisionWeights(&args);
     }
+    args[DNNL_ARG_DST] = Wrap(dst_md_, top[0]->mutable_cpu_data());
     fwd_.execute(CpuStream(), args);
   }
 
@@ -79,9 +94,62 @@ class DnnlInnerProductLayer : public InnerProductLayer {
  private:
   bool transposed() const { return layer_param_.inner_product_param().transpose(); }
 
+  dnnl::memory LowPrecisionWeights(std::unordered_map<int, dnnl::memory>* args) {
+    SyncedMemory& weight_data = *blobs_[0]->data();
+    const bool bias = blobs_.size() > 1;
+    if (precision_ == BF16) {
+      if (bias) (*args)[DNNL_ARG_BIAS] = Wrap(bias_md_, blobs_[1]->cpu_data());
+      return weight_cache_.Get(weight_data);
+    }
+    const bool stale = weight_cache_.Stale(weight_data) ||
+                       (bias && bias_version_ != blobs_[1]->data()->version());
+    dnnl::memory weights = weight_cache_.Get(weight_data);
+    if (stale || !output_scales_) {
+      std::vector<float> scales, scaled;
+      Int8Rescale(InputScale(layer_param_.calibration()), weight_cache_.channel_max(),
+                  bias ? blobs_[1]->cpu_data() : nullptr, &scales, &scaled);
+      output_scales_ = dnnl::memory(PlainDesc({n_}, tag::x), CpuEngine());
+      std::copy(scales.begin(), scales.end(),
+                static_cast<float*>(output_scales_.get_data_handle()));
+      if (bias) {
+        scaled_bias_ = dnnl::memory(bias_md_, CpuEngine());
+        std::copy(scaled.begin(), scaled.end(),
+                  static_cast<float*>(scaled_bias_.get_data_handle()));
+        bias_version_ = blobs_[1]->data()->version();
+      }
+    }
+    (*args)[DNNL_ARG_ATTR_OUTPUT_SCALES] = output_scales_;
+    if (bias) (*args)[DNNL_ARG_BIAS] = scaled_bias_;
+    return weights;
+  }
+
+  // The input and weight descriptors of the precision: plain f32, or the
+  // reduced type in a layout of the primitive's choosing.
+  dnnl::memory::desc Typed(const dnnl::memory::desc& plain, bool is_src) const {
+    if (precision_ == FP32) return plain;
+    dt type = dt::bf16;
+    if (precision_ == INT8) type = is_src ? InputType(layer_param_.calibration()) : dt::s8;
+    return dnnl::memory::desc(plain.dims(), type, is_src ? tag::ab : tag::any);
+  }
+
+  // After the primitive is made: where its reduced-precision inputs come from.
+  void InitConversions(const dnnl::memory::desc& src_want,
+                       const dnnl::memory::desc& weights_want, int scale_mask) {
+    if (precision_ == FP32) return;
+    dnnl::primitive_attr quantize;
+    if (precision_ == INT8) {
+      quantize.set_output_scales(0, {InputScale(layer_param_.calibration())});
+    }
+    src_reader_.Init(RowMajorDesc({m_, k_}), src_want, quantize);
+    weight_cache_.Init(weights_md_, weights_want, n_, !transposed(), scale_mask);
+    output_scales_ = dnnl::memory();
+    LOG(INFO) << layer_param_.name() << " computes in " << PrecisionName(precision_) << ".";
+  }
+
   void BuildForward() {
     const bool bias = layer_param_.inner_product_param().bias_term();
-    const dnnl::primitive_attr attr = ReLUPostOp(fuse_relu_, relu_slope_);
+    dnnl::primitive_attr attr = ReLUPostOp(fuse_relu_, relu_slope_);
+    if (precision_ == INT8) attr.set_output_scales(2, {DNNL_RUNTIME_F32_VAL});
     if (m_ <= kMaxInnerProductRows) {
       src_md_ = PlainDesc({m_, k_}, tag::nc);
       dst_md_ = PlainDesc({m_, n_}, tag::nc);
@@ -90,10 +158,11 @@ class DnnlInnerProductLayer : public InnerProductLayer {
       bias_md_ = bias ? PlainDesc({n_}, tag::x) : dnnl::memory::desc();
       const auto prop = phase_ == TEST ? dnnl::prop_kind::forward_inference
                                        : dnnl::prop_kind::forward_training;
-      dnnl::inner_product_forward::desc desc(prop, src_md_, weights_md_,
-                                             bias_md_, dst_md_);
-      fwd_ = dnnl::inner_product_forward(
-          dnnl::inner_product_forward::primitive_desc(desc, attr, CpuEngine()));
+      dnnl::inner_product_forward::desc desc(prop, Typed(src_md_, true),
+                                             Typed(weights_md_, false), bias_md_, dst_md_);
+      dnnl::inner_product_forward::primitive_desc pd(desc, attr, CpuEngine());
+      fwd_ = dnnl::inner_product_forward(pd);
+      InitConversions(pd.src_desc(), pd.weights_desc(), 1);
       return;
     }
     // top (M x N) = bottom (M x K) * W^T, W^T being K x N: the N x K blob
@@ -102,8 +171,11 @@ class DnnlInnerProductLayer : public InnerProductLayer {
     dst_md_ = PlainDesc({m_, n_}, tag::ab);
     weights_md_ = PlainDesc({k_, n_}, transposed() ? tag::ab : tag::ba);
     bias_md_ = bias ? PlainDesc({1, n_}, tag::ab) : dnnl::memory::desc();
-    dnnl::matmul::desc desc(src_md_, weights_md_, bias_md_, dst_md_);
-    fwd_ = dnnl::matmul(dnnl::matmul::primitive_desc(desc, attr, CpuEngine()));
+    dnnl::matmul::desc desc(Typed(src_md_, true), Typed(weights_md_, false), bias_md_,
+                            dst_md_);
+    dnnl::matmul::primitive_desc pd(desc, attr, CpuEngine());
+    fwd_ = dnnl::matmul(pd);
+    InitConversions(pd.src_desc(), pd.weights_desc(), 2);
   }
 
   void BuildBackward() {
@@ -115,6 +187,11 @@ class DnnlInnerProductLayer : public InnerProductLayer {
     backward_built_ = true;
   }
 
+  Precision precision_ = FP32;
+  Reader src_reader_;
+  WeightCache weight_cache_;
+  dnnl::memory output_scales_, scaled_bias_;  // int8
+  uint64_t bias_version_ = 0;
   bool fuse_relu_ = false;
   float relu_slope_ = 0.f;
   int m_ = -1, k_ = -1, n_ = -1;

@@ -1,0 +1,33 @@
+// int8 calibration: the range of each convolution's and inner product's
+// input, measured over forward passes of an fp32 net, which int8 maps onto
+// u8 (inputs that are never negative) or s8.
+#ifndef CREMA_CALIBRATION_HPP_
+#define CREMA_CALIBRATION_HPP_
+
+#include <functional>
+#include <string>
+
+#include "crema/net.hpp"
+#include "crema/proto/crema.pb.h"
+
+namespace crema {
+
+struct CalibrationOptions {
+  // "percentile": the range covers `percentile` percent of |inputs| (a few
+  // outliers are clipped so the rest keep their resolution); "maxabs": the
+  // largest |input| seen.
+  std::string method = "percentile";
+  double percentile = 99.99;
+  int iterations = 10;  // forward passes per measuring round
+};
+
+// Runs `net` forward 2 x options.iterations times (a round for the ranges'
+// bounds, one for their histograms; `feed`, if given, fills the inputs before
+// each pass) and returns the input range of every Convolution and
+// InnerProduct layer, with each layer's per-output-channel max |weight|.
+CalibrationParameter Calibrate(Net* net, const CalibrationOptions& options,
+                               const std::function<void(int pass)>& feed = nullptr);
+
+}  // namespace crema
+
+#endif  // CREMA_CALIBRATION_HPP_

@@ -1,0 +1,291 @@
+// Reduced precision in the DNNL engine: bf16 and int8 nets against the same
+// net in fp32. Parts that need AVX512-BF16 or VNNI skip, saying so, on CPUs
+// without them. CREMA_PRECISION_ZOO=1 adds the zoo nets over 1000 images.
+#include <google/protobuf/text_format.h>
+#include <gtest/gtest.h>
+
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "crema/calibration.hpp"
+#include "crema/data/digits.hpp"
+#include "crema/io/upgrade_proto.hpp"
+#include "crema/net_flops.hpp"
+#include "crema/net.hpp"
+#include "crema/precision.hpp"
+#include "support/test_util.hpp"
+
+#ifdef CREMA_HAVE_DNNL
+#include "../../src/crema/engines/dnnl/dnnl_precision.hpp"
+#endif
+
+namespace crema {
+namespace {
+
+using testing::ParseText;
+
+TEST(Precision, ParsesNamesAndRejectsOthers) {
+  EXPECT_EQ(ParsePrecision("fp32"), FP32);
+  EXPECT_EQ(ParsePrecision("BF16"), BF16);
+  EXPECT_EQ(ParsePrecision("int8"), INT8);
+  EXPECT_THROW(ParsePrecision("fp16"), Error);
+  EXPECT_EQ(CalibrationFileFor("m/w.caffemodel"), "m/w.calibration.prototxt");
+}
+
+TEST(Precision, LayersInheritTheNetsPrecisionAndCalibration) {
+  NetParameter net = ParseText<NetParameter>(
+      "precision: INT8 calibration { layer { name: 'c' input_max: 2 } }");
+  LayerParameter c = ParseText<LayerParameter>("name: 'c'");
+  LayerParameter own = ParseText<LayerParameter>("name: 'd' precision: BF16");
+  InheritPrecision(net, &c);
+  InheritPrecision(net, &own);
+  EXPECT_EQ(c.precision(), INT8);
+  EXPECT_FLOAT_EQ(c.calibration().input_max(), 2.f);
+  EXPECT_EQ(own.precision(), BF16);
+  EXPECT_FALSE(own.has_calibration());
+}
+
+TEST(Precision, Int8WithoutCalibrationFileIsAnError) {
+  NetParameter net;
+  try {
+    SetNetPrecision("int8", "", "/nonexistent/w.caffemodel", &net);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("tools/calibrate"), std::string::npos) << e.what();
+  }
+}
+
+#ifdef CREMA_HAVE_DNNL
+
+TEST(Precision, IsaTable) {
+  using dnnl_engine::IsaHasPrecision;
+  EXPECT_FALSE(IsaHasPrecision(dnnl::cpu_isa::avx512_core, BF16));
+  EXPECT_FALSE(IsaHasPrecision(dnnl::cpu_isa::avx2, INT8));
+  EXPECT_TRUE(IsaHasPrecision(dnnl::cpu_isa::avx512_core_bf16, BF16));
+  EXPECT_TRUE(IsaHasPrecision(dnnl::cpu_isa::avx512_core_vnni, INT8));
+  EXPECT_TRUE(IsaHasPrecision(dnnl::cpu_isa::avx2, FP32));
+}
+
+// A LeNet-like net on 1 x 28 x 28 digits, or a reduced AlexNet-like one
+// (grouped convolution, LRN, three inner products) on 3 x 64 x 64.
+std::string LeNetLike(int batch) {
+  return StrCat(
+      "name: 'lenet' layer { name: 'data' type: 'Input' top: 'data' input_param { shape { dim: ",
+      batch, " dim: 1 dim: 28 dim: 28 } } }"
+      "layer { name: 'conv1' type: 'Convolution' bottom: 'data' top: 'conv1' convolution_param {"
+      " num_output: 20 kernel_size: 5 weight_filler { type: 'xavier' } bias_filler { type: "
+      "'gaussian' std: 0.1 } } }"
+      "layer { name: 'pool1' type: 'Pooling' bottom: 'conv1' top: 'pool1' pooling_param { pool: "
+      "MAX kernel_size: 2 stride: 2 } }"
+      "layer { name: 'conv2' type: 'Convolution' bottom: 'pool1' top: 'conv2' convolution_param {"
+      " num_output: 50 kernel_size: 5 weight_filler { type: 'xavier' } bias_filler { type: "
+      "'gaussian' std: 0.1 } } }"
+      "layer { name: 'relu2' type: 'ReLU' bottom: 'conv2' top: 'conv2' }"
+      "layer { name: 'pool2' type: 'Pooling' bottom: 'conv2' top: 'pool2' pooling_param { pool: "
+      "MAX kernel_size: 2 stride: 2 } }"
+      "layer { name: 'ip1' type: 'InnerProduct' bottom: 'pool2' top: 'ip1' "
+      "inner_product_param { num_output: 500 weight_filler { type: 'xavier' } bias_filler { "
+      "type: 'gaussian' std: 0.1 } } }"
+      "layer { name: 'relu1' type: 'ReLU' bottom: 'ip1' top: 'ip1' }"
+      "layer { name: 'ip2' type: 'InnerProduct' bottom: 'ip1' top: 'ip2' "
+      "inner_product_param { num_output: 10 weight_filler { type: 'xavier' } } }");
+}
+
+std::string ReducedAlexNet(int batch) {
+  return StrCat(
+      "name: 'alex' layer { name: 'data' type: 'Input' top: 'data' input_param { shape { dim: ",
+      batch, " dim: 3 dim: 64 dim: 64 } } }"
+      "layer { name: 'conv1' type: 'Convolution' bottom: 'data' top: 'conv1' convolution_param {"
+      " num_output: 32 kernel_size: 7 stride: 2 weight_filler { type: 'xavier' } } }"
+      "layer { name: 'relu1' type: 'ReLU' bottom: 'conv1' top: 'conv1' }"
+      "layer { name: 'norm1' type: 'LRN' bottom: 'conv1' top: 'norm1' lrn_param { local_size: 5 "
+      "alpha: 0.0001 beta: 0.75 } }"
+      "layer { name: 'pool1' type: 'Pooling' bottom: 'norm1' top: 'pool1' pooling_param { pool: "
+      "MAX kernel_size: 3 stride: 2 } }"
+      "layer { name: 'conv2' type: 'Convolution' bottom: 'pool1' top: 'conv2' convolution_param {"
+      " num_output: 64 kernel_size: 3 pad: 1 group: 2 weight_filler { type: 'xavier' } "
+      "bias_filler { type: 'constant' value: 0.1 } } }"
+      "layer { name: 'relu2' type: 'ReLU' bottom: 'conv2' top: 'conv2' }"
+      "layer { name: 'conv3' type: 'Convolution' bottom: 'conv2' top: 'conv3' convolution_param {"
+      " num_output: 96 kernel_size: 3 pad: 1 weight_filler { type: 'xavier' } } }"
+      "layer { name: 'relu3' type: 'ReLU' bottom: 'conv3' top: 'conv3' }"
+      "layer { name: 'pool3' type: 'Pooling' bottom: 'conv3' top: 'pool3' pooling_param { pool: "
+      "MAX kernel_size: 3 stride: 2 } }"
+      "layer { name: 'fc6' type: 'InnerProduct' bottom: 'pool3' top: 'fc6' "
+      "inner_product_param { num_output: 256 weight_filler { type: 'xavier' } } }"
+      "layer { name: 'relu6' type: 'ReLU' bottom: 'fc6' top: 'fc6' }"
+      "layer { name: 'fc7' type: 'InnerProduct' bottom: 'fc6' top: 'fc7' "
+      "inner_product_param { num_output: 256 weight_filler { type: 'xavier' } } }"
+      "layer { name: 'relu7' type: 'ReLU' bottom: 'fc7' top: 'fc7' }"
+      "layer { name: 'fc8' type: 'InnerProduct' bottom: 'fc7' top: 'fc8' "
+      "inner_product_param { num_output: 100 weight_filler { type: 'xavier' } } }");
+}
+
+// Generated digit images (one per item, cycling over the digits), scaled
+// to [0, 1], in the input's shape (channels repeat the gray image).
+void FillDigits(int first, Blob* input) {
+  cv::RNG rng(1234 + first);
+  const int n = input->shape(0), c = input->shape(1), h = input->shape(2), w = input->shape(3);
+  float* x = input->mutable_cpu_data();
+  for (int i = 0; i < n; ++i) {
+    cv::Mat image = RenderDigit((first + i) % 10, h, &rng);
+    if (image.cols != w) cv::resize(image, image, cv::Size(w, h));
+    for (int ch = 0; ch < c; ++ch) {
+      for (int y = 0; y < h; ++y) {
+        for (int xx = 0; xx < w; ++xx) {
+          x[((i * c + ch) * h + y) * w + xx] = image.at<uchar>(y, xx) / 255.f - 0.1f * ch;
+        }
+      }
+    }
+  }
+}
+
+struct Agreement {
+  int images = 0, same = 0;
+  double error_sq = 0, ref_sq = 0;
+  double agreement() const { return images ? static_cast<double>(same) / images : 0; }
+  double relative_error() const { return ref_sq > 0 ? std::sqrt(error_sq / ref_sq) : 0; }
+};
+
+// Runs `batches` batches of generated images through an fp32 net and the
+// same net (same weights) in `precision`, and compares the top-1 classes.
+Agreement Compare(const std::string& text, Precision precision, int batches,
+                  const std::string& method = "percentile") {
+  NetParameter param = ParseText<NetParameter>(text);
+  param.mutable_state()->set_phase(TEST);
+  Net fp32(param);
+  NetParameter weights;
+  fp32.ToProto(&weights);
+  NetParameter low = param;
+  low.set_precision(precision);
+  if (precision == INT8) {
+    CalibrationOptions options;
+    options.method = method;
+    options.iterations = 2;
+    *low.mutable_calibration() =
+        Calibrate(&fp32, options, [&](int pass) { FillDigits(5000 + 37 * pass, fp32.input_blobs()[0]); });
+  }
+  Net net(low);
+  net.CopyTrainedLayersFrom(weights);
+  Agreement a;
+  for (int b = 0; b < batches; ++b) {
+    const int first = b * fp32.input_blobs()[0]->shape(0);
+    FillDigits(first, fp32.input_blobs()[0]);
+    FillDigits(first, net.input_blobs()[0]);
+    const Blob& ref = *fp32.Forward()[0];
+    const Blob& got = *net.Forward()[0];
+    const int n = ref.shape(0), k = ref.count() / n;
+    for (int i = 0; i < n; ++i) {
+      const float* r = ref.cpu_data() + i * k;
+      const float* g = got.cpu_data() + i * k;
+      a.same += std::max_element(r, r + k) - r == std::max_element(g, g + k) - g;
+      ++a.images;
+      for (int j = 0; j < k; ++j) {
+        a.error_sq += (g[j] - r[j]) * (g[j] - r[j]);
+        a.ref_sq += r[j] * r[j];
+      }
+    }
+  }
+  return a;
+}
+
+#define SKIP_WITHOUT(precision)                                                    \
+  if (!dnnl_engine::CpuHasPrecision(precision)) {                                  \
+    GTEST_SKIP() << "this CPU has no " << PrecisionName(precision) << " instructions " \
+                 << "(AVX512-BF16 / VNNI); the net would run fp32.";               \
+  }
+
+TEST(PrecisionNet, Bf16LeNetAgreesWithFp32) {
+  SKIP_WITHOUT(BF16);
+  const Agreement a = Compare(LeNetLike(50), BF16, 4);
+  std::cout << "bf16 LeNet: top-1 agreement " << a.agreement() << " over " << a.images
+            << " images, logits relative error " << a.relative_error() << std::endl;
+  EXPECT_GE(a.agreement(), 0.99);
+  EXPECT_LT(a.relative_error(), 0.02);
+  EXPECT_GT(a.relative_error(), 0.0) << "bf16 gave fp32's exact values: did it run bf16?";
+}
+
+TEST(PrecisionNet, Bf16ReducedAlexNetAgreesWithFp32) {
+  SKIP_WITHOUT(BF16);
+  const Agreement a = Compare(ReducedAlexNet(25), BF16, 4);
+  std::cout << "bf16 reduced AlexNet: top-1 agreement " << a.agreement() << " over "
+            << a.images << " images, logits relative error " << a.relative_error() << std::endl;
+  EXPECT_GE(a.agreement(), 0.99);
+}
+
+TEST(PrecisionNet, Int8LeNetAgreesWithFp32) {
+  SKIP_WITHOUT(INT8);
+  for (const char* method : {"percentile", "maxabs"}) {
+    const Agreement a = Compare(LeNetLike(50), INT8, 4, method);
+    std::cout << "int8 LeNet (" << method << "): top-1 agreement " << a.agreement() << " over "
+              << a.images << " images, logits relative error " << a.relative_error()
+              << std::endl;
+    EXPECT_GE(a.agreement(), 0.97) << method;
+    EXPECT_LT(a.relative_error(), 0.1) << method;
+  }
+}
+
+TEST(PrecisionNet, Int8ReducedAlexNetAgreesWithFp32) {
+  SKIP_WITHOUT(INT8);
+  const Agreement a = Compare(ReducedAlexNet(25), INT8, 4);
+  std::cout << "int8 reduced AlexNet: top-1 agreement " << a.agreement() << " over "
+            << a.images << " images, logits relative error " << a.relative_error() << std::endl;
+  EXPECT_GE(a.agreement(), 0.97);
+}
+
+// Converted weights are kept, and converted again when the weights change.
+TEST(PrecisionNet, ChangedWeightsReachTheBf16Copy) {
+  SKIP_WITHOUT(BF16);
+  NetParameter param = ParseText<NetParameter>(LeNetLike(2));
+  param.set_precision(BF16);
+  param.mutable_state()->set_phase(TEST);
+  Net net(param);
+  FillDigits(0, net.input_blobs()[0]);
+  const std::vector<float> before(net.Forward()[0]->cpu_data(),
+                                  net.Forward()[0]->cpu_data() + net.output_blobs()[0]->count());
+  Blob& w = *net.layer_by_name("ip2")->blobs()[0];
+  w.ToPlain();
+  float* d = w.mutable_cpu_data();
+  for (int i = 0; i < w.count(); ++i) d[i] *= 2.f;
+  const float* after = net.Forward()[0]->cpu_data();
+  int doubled = 0;
+  for (size_t i = 0; i < before.size(); ++i) {
+    doubled += std::fabs(after[i] - 2 * before[i]) <= 1e-3f * (std::fabs(before[i]) + 1);
+  }
+  EXPECT_EQ(doubled, static_cast<int>(before.size()));
+}
+
+// The zoo nets with random weights over 1000 images: slow, so only on demand.
+TEST(PrecisionNet, ZooNetsAgreeWithFp32) {
+  if (!std::getenv("CREMA_PRECISION_ZOO")) {
+    GTEST_SKIP() << "set CREMA_PRECISION_ZOO=1 to run the zoo nets over 1000 images";
+  }
+  SKIP_WITHOUT(BF16);
+  SKIP_WITHOUT(INT8);
+  for (const char* net : {"alexnet", "vgg16"}) {
+    NetParameter param;
+    ReadNetParamsFromTextFile(StrCat(CREMA_SOURCE_DIR, "/models/", net, "/deploy.prototxt"),
+                              &param);
+    SetInputBatch(10, &param);
+    std::string text;
+    google::protobuf::TextFormat::PrintToString(param, &text);
+    for (Precision p : {BF16, INT8}) {
+      const Agreement a = Compare(text, p, 100);
+      std::cout << net << " " << PrecisionName(p) << ": top-1 agreement " << a.agreement()
+                << " over " << a.images << " images, logits relative error "
+                << a.relative_error() << std::endl;
+      EXPECT_GE(a.agreement(), p == BF16 ? 0.99 : 0.97) << net;
+    }
+  }
+}
+
+#endif  // CREMA_HAVE_DNNL
+
+}  // namespace
+}  // namespace crema

@@ -131,6 +131,7 @@ class DnnlConvLayer : public Kind::Base {
   Precision precision_ = FP32;
   WeightCache weight_cache_;  // bf16 or s8 weights
   dnnl::memory output_scales_, scaled_bias_;  // int8
+  std::vector<float> int8_scales_;            // int8: those the primitive has
   uint64_t bias_version_ = 0;
   // The algorithm the primitives were asked for first; each falls back to
   // direct where oneDNN has no Winograd kernel for it.
@@ -275,8 +276,13 @@ void DnnlConvLayer<Kind>::BuildForward() {
 template <typename Kind>
 dnnl::primitive_attr DnnlConvLayer<Kind>::ForwardAttr() const {
   dnnl::primitive_attr attr = ReLUPostOp(fuse_relu_, relu_slope_);
-  // int8: a scale per output channel, set when the weights are converted.
-  if (precision_ == INT8) attr.set_output_scales(2, {DNNL_RUNTIME_F32_VAL});
+  // int8: a scale per output channel, fixed in the primitive (oneDNN's int8
+  // convolutions take no run-time scales); ones until the weights are first
+  // converted, then the primitive is made again (ForwardWeights).
+  if (precision_ == INT8) {
+    attr.set_output_scales(2, int8_scales_.empty() ? std::vector<float>(num_output_, 1.f)
+                                                   : int8_scales_);
+  }
   return attr;
 }
 
@@ -307,8 +313,12 @@ dnnl::memory DnnlConvLayer<Kind>::ForwardWeights(std::unordered_map<int, dnnl::m
     scaled_bias_ = dnnl::memory(x, CpuEngine());
     std::copy(bias.begin(), bias.end(), static_cast<float*>(scaled_bias_.get_data_handle()));
     if (bias_term_) bias_version_ = blobs_[1]->data()->version();
+    if (scales != int8_scales_) {
+      int8_scales_ = scales;
+      BuildForward();                              // with the new scales
+      weights = weight_cache_.Get(weight_data);    // converted again: same values
+    }
   }
-  (*args)[DNNL_ARG_ATTR_OUTPUT_SCALES] = output_scales_;
   if (bias_term_) (*args)[DNNL_ARG_BIAS] = scaled_bias_;
   return weights;
 }

@@ -26,8 +26,8 @@ DEFINE_string(weights, "", "Comma-separated .caffemodel files with the trained w
 DEFINE_string(data, "", "An LMDB (replaces the Data layers' source) or a folder of images "
               "(fed to the Input; searched recursively). Empty: the net's own data layers.");
 DEFINE_int32(iterations, 10, "Forward passes per measuring round (batches).");
-DEFINE_string(method, "percentile", "percentile (clips the rarest inputs; kept int8 accuracy "
-              "better in our measurements) or maxabs.");
+DEFINE_string(method, "percentile", "percentile (clips the rarest inputs) or maxabs (covers "
+              "every input seen).");
 DEFINE_double(percentile, 99.99, "percentile: the share of |inputs| the range covers.");
 DEFINE_string(mean_value, "", "Image folders: mean per channel subtracted (e.g. 104,117,123).");
 DEFINE_double(scale, 1.0, "Image folders: multiplies pixels after mean subtraction.");

@@ -45,7 +45,8 @@ const char kUsage[] =
     "    --encoded                store compressed bytes (--encode_type=png|jpg)\n"
     "    --backend=lmdb|leveldb   the database backend (default lmdb)";
 
-crema::ConvertOptions OptionsFromFlags() {
+// `bar` outlives the conversion: the progress callback draws on it.
+crema::ConvertOptions OptionsFromFlags(crema::ProgressBar* bar) {
   crema::ConvertOptions options;
   options.gray = FLAGS_gray;
   options.shuffle = FLAGS_shuffle;
@@ -55,12 +56,11 @@ crema::ConvertOptions OptionsFromFlags() {
   options.check_size = FLAGS_check_size;
   options.encoded = FLAGS_encoded;
   options.encode_type = FLAGS_encode_type;
-  crema::ProgressBar bar("convert_imageset", 0);
-  if (bar.enabled()) options.progress_every = 20;
-  options.progress = [&bar](const crema::ConvertProgress& p) {
-    if (bar.enabled()) {  // a terminal: one bar redrawn in place
-      bar.set_total(static_cast<int64_t>(p.total));
-      return bar.Update(static_cast<int64_t>(p.done));
+  if (bar->enabled()) options.progress_every = 20;
+  options.progress = [bar](const crema::ConvertProgress& p) {
+    if (bar->enabled()) {  // a terminal: one bar redrawn in place
+      bar->set_total(static_cast<int64_t>(p.total));
+      return bar->Update(static_cast<int64_t>(p.done));
     }
     std::printf("Processed %zu/%zu files (%zu written, %zu skipped), %.0f images/s, "
                 "%.1f s left\n",
@@ -87,7 +87,8 @@ void PrintResult(const crema::ConvertResult& result, const std::string& db_name)
 
 int Convert(int argc, char** argv) {
   crema::ExpectArgs(argc, 2, 3);
-  const crema::ConvertOptions options = OptionsFromFlags();
+  crema::ProgressBar bar("convert_imageset", 0);
+  const crema::ConvertOptions options = OptionsFromFlags(&bar);
   if (argc == 4) {
     PrintResult(crema::ConvertImageList(argv[1], argv[2], argv[3], options), argv[3]);
   } else {

@@ -67,31 +67,83 @@ max_len() {
 # A single allocation over 512 MB is reported as a crash: every reader must
 # bound what it allocates by what the input holds. OpenCV's own limit on the
 # pixels of a decoded image is lowered to 16 M pixels for the same reason.
+#
+# Each target runs in libFuzzer's fork mode: a crash, out-of-memory or
+# timeout is kept as an artifact and the run goes on, so one finding does not
+# end a target's time. Every artifact is replayed afterwards and charged to
+# the code of its first frame outside the sanitizers, libc and libFuzzer:
+# crema's own, or a library it calls (libhdf5, OpenCV's codecs, ...).
 export OPENCV_IO_MAX_IMAGE_PIXELS=16777216
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:allocator_may_return_null=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-rows=()
-for t in "${TARGETS[@]}"; do
+asan_options() {
+  # libhdf5 checks most of its mallocs for failure: an impossible size it
+  # asks for is answered with NULL, as it would be outside the sanitizer.
+  case $1 in
+    hdf5) echo "detect_leaks=0:allocator_may_return_null=1" ;;
+    *) echo "detect_leaks=0:allocator_may_return_null=0" ;;
+  esac
+}
+FLAGS=(-timeout=10 -rss_limit_mb=2560 -malloc_limit_mb=512)
+
+run_target() {
+  local t=$1
   mkdir -p "$WORK/corpus/$t" "$WORK/crashes/$t"
   echo "fuzz: $t for ${SECONDS_EACH}s"
-  "$BUILD/fuzz/$t" -max_total_time="$SECONDS_EACH" -max_len="$(max_len "$t")" \
-    -timeout=10 -rss_limit_mb=2560 -malloc_limit_mb=512 -print_final_stats=1 \
+  ASAN_OPTIONS=$(asan_options "$t") "$BUILD/fuzz/$t" -fork=1 -ignore_crashes=1 -ignore_ooms=1 \
+    -ignore_timeouts=1 -max_total_time="$SECONDS_EACH" -max_len="$(max_len "$t")" "${FLAGS[@]}" \
     -artifact_prefix="$WORK/crashes/$t/" "$WORK/corpus/$t" "$WORK/seeds/$t" \
     >"$WORK/logs/$t.log" 2>&1
-  execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$WORK/logs/$t.log" | awk '{print $2}')
-  cov=$(grep -o 'cov: [0-9]*' "$WORK/logs/$t.log" | tail -1 | awk '{print $2}')
-  crashes=0
+}
+
+# The code an artifact crashes in: "crema", or the library of its first frame.
+blame() {
+  local t=$1 artifact=$2 frame
+  frame=$(ASAN_OPTIONS=$(asan_options "$t") "$BUILD/fuzz/$t" "${FLAGS[@]}" "$artifact" 2>&1 |
+    grep -E '^ +#[0-9]+ ' |
+    grep -vE 'sanitizer|asan_|ubsan|__interceptor|libc\.so|libstdc\+\+|fuzzer::|LLVMFuzzer|(^| )(mem(cpy|set|move)|malloc|calloc|realloc|operator new)' |
+    head -1)
+  if [ -z "$frame" ]; then echo "none"
+  elif echo "$frame" | grep -qE 'crema|/src/|/fuzz/'; then echo "crema"
+  else echo "$frame" | grep -oE '/[^ ()]+\.so[.0-9]*' | xargs -r basename | head -1
+  fi
+}
+
+JOBS_AT_ONCE=${FUZZ_JOBS:-1}
+for t in "${TARGETS[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$JOBS_AT_ONCE" ]; do wait -n; done
+  run_target "$t" &
+done
+wait
+
+rows=()
+open=0
+for t in "${TARGETS[@]}"; do
+  line=$(grep -E '^#[0-9]+: ' "$WORK/logs/$t.log" | tail -1)
+  execs=$(echo "$line" | sed -E 's/^#([0-9]+):.*/\1/')
+  cov=$(echo "$line" | grep -oE 'cov: [0-9]+' | awk '{print $2}')
+  ours=0
+  theirs=()
   for artifact in "$WORK/crashes/$t"/{crash,leak,timeout,oom,slow-unit}-*; do
     [ -f "$artifact" ] || continue
     case $artifact in *.min) continue ;; esac
-    crashes=$((crashes + 1))
-    "$BUILD/fuzz/$t" -minimize_crash=1 -max_total_time=60 -timeout=10 -malloc_limit_mb=512 \
-      -exact_artifact_path="$artifact.min" "$artifact" >>"$WORK/logs/$t.min.log" 2>&1
+    who=$(blame "$t" "$artifact")
+    echo "$(basename "$artifact"): $who" >>"$WORK/logs/$t.blame"
+    if [ "$who" = crema ] || [ "$who" = none ]; then
+      ours=$((ours + 1))
+      ASAN_OPTIONS=$(asan_options "$t") "$BUILD/fuzz/$t" -minimize_crash=1 -max_total_time=60 \
+        "${FLAGS[@]}" -exact_artifact_path="$artifact.min" "$artifact" >>"$WORK/logs/$t.min.log" 2>&1
+    else
+      theirs+=("$who")
+    fi
   done
-  rows+=("$(printf '%-16s %12s %8s %8s' "$t" "${execs:-?}" "$crashes" "${cov:-?}")")
+  open=$((open + ours))
+  deps=$(printf '%s\n' "${theirs[@]}" | grep -v '^$' | sort | uniq -c | awk '{printf "%s%s x%s", (NR > 1 ? ", " : ""), $2, $1}')
+  rows+=("$(printf '%-16s %12s %8s %8s  %s' "$t" "${execs:-?}" "$ours" "${cov:-?}" "${deps:--}")")
 done
 
 echo
-printf '%-16s %12s %8s %8s\n' target execs crashes cov
+printf '%-16s %12s %8s %8s  %s\n' target execs crashes cov "in libraries crema calls"
 for r in "${rows[@]}"; do echo "$r"; done
-echo "(logs: $WORK/logs/; crashing inputs, with .min minimised copies: $WORK/crashes/)"
+echo "(crashes: in crema's code; logs: $WORK/logs/ (*.blame says where each artifact"
+echo " crashed); artifacts, with .min minimised copies of crema's: $WORK/crashes/)"
+[ "$open" -eq 0 ]

@@ -11,6 +11,7 @@
 #include "crema/common.hpp"
 #include "crema/gradient_sync.hpp"
 #include "crema/monitor/training_monitor.hpp"
+#include "crema/precision.hpp"
 #include "crema/signal_handler.hpp"
 #include "crema/solver.hpp"
 #include "crema/tool.hpp"
@@ -20,6 +21,10 @@ DEFINE_string(weights, "",
               "Comma-separated .caffemodel files whose weights (matched by layer "
               "name) initialize the nets before training: fine-tuning.");
 DEFINE_string(snapshot, "", "A .solverstate to resume training from.");
+DEFINE_string(precision, "",
+              "Training arithmetic: fp32 or bf16 (replaces the solver's precision). bf16 "
+              "computes DNNL convolutions and inner products in bf16, forward and backward, "
+              "with fp32 weights and gradients; int8 is for inference (see calibrate).");
 DEFINE_int32(iterations, -1, "Train to this iteration instead of the solver's max_iter.");
 DEFINE_string(stage, "", "Comma-separated stages of the train net (NetState).");
 DEFINE_int32(level, 0, "The train net's level (NetState).");
@@ -97,6 +102,7 @@ crema::SolverParameter SolverFromFlags() {
     param.mutable_train_state()->add_stage(stage);
   }
   if (FLAGS_iterations >= 0) param.set_max_iter(FLAGS_iterations);
+  if (!FLAGS_precision.empty()) param.set_precision(crema::ParsePrecision(FLAGS_precision));
   if (!FLAGS_weights.empty()) {
     param.clear_weights();
     param.add_weights(FLAGS_weights);

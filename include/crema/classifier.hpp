@@ -15,6 +15,7 @@
 
 #include <opencv2/core.hpp>
 
+#include <iosfwd>
 #include <memory>
 #include <string>
 #include <vector>
@@ -68,6 +69,8 @@ class Classifier {
   void Preprocess(const cv::Mat& image, float* out) const;
   // Reads an image from a file as this classifier's input wants it.
   cv::Mat ReadImage(const std::string& path) const;
+  // The same from the file's bytes; `path` names the image in errors.
+  cv::Mat DecodeImage(const std::string& bytes, const std::string& path) const;
 
   int channels() const { return channels_; }
   int height() const { return height_; }
@@ -97,6 +100,8 @@ void CopyWeightsChecked(Net* net, const std::string& weights_file);
 
 // One label per line (trailing '\r' and blank trailing lines dropped).
 std::vector<std::string> ReadLabelsFile(const std::string& path);
+// The same, from an open stream.
+std::vector<std::string> ParseLabels(std::istream& in);
 
 // Reads a mean .binaryproto into a 1 x C x H x W blob; throws crema::Error
 // naming the file when it is missing or not a BlobProto with values.

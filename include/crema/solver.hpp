@@ -95,6 +95,9 @@ class Solver {
   // Restores iteration, step, history, weights and crema's resumable state
   // from a .solverstate written by Snapshot.
   void Restore(const std::string& state_file);
+  // The same from a state already read; `state_file` names it in errors and
+  // is where a relative learned_net is looked for.
+  void RestoreFrom(const SolverState& state, const std::string& state_file);
   // Writes <prefix>_iter_<N>.caffemodel and .solverstate (atomically).
   void Snapshot();
   // Runs every test net and logs its mean outputs (see test_scores()).
@@ -187,6 +190,8 @@ class Solver {
   std::map<std::pair<std::string, std::string>, std::string> TestNetStates() const;
   void SaveRunState(SolverState* state) const;
   void RestoreRunState(const SolverState& state, const std::string& state_file);
+  // Gives a net the solver's precision unless it names its own.
+  void ApplyPrecision(NetParameter* net) const;
   void CheckLearnedNetFits(const NetParameter& learned, const std::string& state_file,
                            const std::string& weights_file) const;
   void CheckHistoryFits(const SolverState& state, const std::string& state_file) const;

@@ -37,6 +37,10 @@ void CopyWeightsChecked(Net* net, const std::string& weights_file) {
 std::vector<std::string> ReadLabelsFile(const std::string& path) {
   std::ifstream in(path);
   if (!in) Throw("Cannot open the labels file '", path, "'.");
+  return ParseLabels(in);
+}
+
+std::vector<std::string> ParseLabels(std::istream& in) {
   std::vector<std::string> labels;
   std::string line;
   while (std::getline(in, line)) {
@@ -184,7 +188,10 @@ void Classifier::SetUpMean() {
 
 cv::Mat Classifier::ReadImage(const std::string& path) const {
   if (!FileExists(path)) Throw("Cannot read the image '", path, "': it does not exist.");
-  const std::string bytes = ReadFileToString(path);
+  return DecodeImage(ReadFileToString(path), path);
+}
+
+cv::Mat Classifier::DecodeImage(const std::string& bytes, const std::string& path) const {
   CheckImageHeaderSize(bytes, StrCat("The image '", path, "'"));
   cv::Mat image;
   try {

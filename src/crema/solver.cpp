@@ -98,9 +98,25 @@ void Solver::InitTrainNet() {
   state.MergeFrom(net_param.state());
   state.MergeFrom(param_.train_state());
   *net_param.mutable_state() = state;
+  ApplyPrecision(&net_param);
   net_ = std::make_shared<Net>(net_param);
   // The loop reads only the outputs; Step converts the rest when it ends.
   net_->set_plain_after_pass(false);
+}
+
+// The solver's precision reaches every net it builds that names none of
+// its own: training computes in it, and testing sees what training made.
+void Solver::ApplyPrecision(NetParameter* net) const {
+  if (param_.precision() == INT8) {
+    Throw("The solver's precision is INT8, which is for inference only; train in FP32 or "
+          "BF16, then run tools/calibrate and test or classify with --precision=int8.");
+  }
+  if (param_.precision() == FP32 || net->has_precision()) return;
+  net->set_precision(param_.precision());
+  if (param_.precision() == BF16) {
+    LOG(INFO) << "Net '" << net->name() << "' trains in bf16: convolutions and inner "
+              << "products compute in bf16, weights and gradients stay fp32.";
+  }
 }
 
 void Solver::InitTestNets() {
@@ -156,6 +172,7 @@ void Solver::InitTestNets() {
     state.MergeFrom(net_params[i].state());
     if (param_.test_state_size() > 0) state.MergeFrom(param_.test_state(i));
     *net_params[i].mutable_state() = state;
+    ApplyPrecision(&net_params[i]);
     LOG(INFO) << "Creating test net (#" << i << ") specified by " << sources[i];
     test_nets_.push_back(std::make_shared<Net>(net_params[i]));
     test_nets_.back()->set_plain_after_pass(false);  // Test reads the outputs only

@@ -145,6 +145,10 @@ void Solver::Restore(const std::string& state_file) {
   }
   SolverState state;
   ReadProtoFromBinaryFile(state_file, &state);
+  RestoreFrom(state, state_file);
+}
+
+void Solver::RestoreFrom(const SolverState& state, const std::string& state_file) {
   CheckHistoryFits(state, state_file);
   if (state.has_learned_net()) {
     std::string weights = state.learned_net();

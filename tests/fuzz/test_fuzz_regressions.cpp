@@ -88,7 +88,10 @@ TEST(FuzzRegressions, HugeDeclaredSizesAreRefusedWithTheirReason) {
   } cases[] = {
       {"encoded_image", "jpeg_header_30000x30000_truncated.jpg", "announces a 30000 x 30000 image"},
       {"encoded_image", "png_header_20000x20000_truncated.png", "crema decodes at most"},
+      {"encoded_image", "png_header_4294967295x4294967295",
+       "announces a 4294967295 x 4294967295 image"},
       {"classify_image", "jpeg_header_30000x30000_truncated.jpg", "30000 x 30000"},
+      {"classify_image", "png_header_4294967295x4294967295", "4294967295 x 4294967295"},
       {"datum", "shape_40000x40000_one_byte", "but holds 1 values"},
       {"binaryproto", "shape_2e9_one_value", "1 values"},
       {"hdf5", "rows_2pow32_plus_2.h5", "each must be below 2^31"},

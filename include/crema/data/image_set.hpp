@@ -24,6 +24,8 @@ using ImageList = std::vector<std::pair<std::string, int>>;
 // paths may hold spaces). Blank lines are ignored. Throws crema::Error for
 // a missing file or a line without an integer label (naming file and line).
 ImageList ReadImageList(const std::string& list_file);
+// The same, from the list's text; `name` stands for the file in errors.
+ImageList ParseImageList(const std::string& text, const std::string& name);
 
 // Lists folder/<class>/**/<file> for every class subfolder, classes in
 // sorted order (label = index), files sorted within a class, paths relative

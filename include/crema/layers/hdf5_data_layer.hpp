@@ -14,6 +14,7 @@
 #ifndef CREMA_LAYERS_HDF5_DATA_LAYER_HPP_
 #define CREMA_LAYERS_HDF5_DATA_LAYER_HPP_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -58,6 +59,16 @@ class HDF5DataLayer : public Layer, public StatefulLayer {
   int loaded_file_ = -1;  // index into file_names_ of what data_ holds
   std::vector<std::unique_ptr<Blob>> data_;  // one per top
 };
+
+// Reads the named datasets of an open HDF5 file (hid_t file_id) as floats,
+// one blob each, as the layer does: every dataset needs rows, the same
+// number of them, and values that the file actually stores. Throws
+// crema::Error naming the dataset and `name`.
+std::vector<std::unique_ptr<Blob>> ReadHDF5Datasets(int64_t file_id, const std::string& name,
+                                                    const std::vector<std::string>& datasets);
+// The same for the bytes of an HDF5 file held in memory.
+std::vector<std::unique_ptr<Blob>> ReadHDF5Image(const std::string& bytes, const std::string& name,
+                                                 const std::vector<std::string>& datasets);
 
 }  // namespace crema
 

@@ -62,13 +62,14 @@ bool ReadImageHeaderSize(const std::string& bytes, int64_t* width, int64_t* heig
 void CheckImageHeaderSize(const std::string& bytes, const std::string& what) {
   int64_t width = 0, height = 0;
   if (!ReadImageHeaderSize(bytes, &width, &height)) return;
-  const int64_t pixels = width * height;
-  const int64_t kMostPixels = int64_t{1} << 28;
+  // Each side is below 2^32 (read from 4 or 2 bytes), so the product fits.
+  const uint64_t pixels = static_cast<uint64_t>(width) * static_cast<uint64_t>(height);
+  const uint64_t kMostPixels = uint64_t{1} << 28;
   if (pixels > kMostPixels) {
     Throw(what, " announces a ", width, " x ", height, " image; crema decodes at most ",
           kMostPixels, " pixels.");
   }
-  const int64_t most = 1100 * static_cast<int64_t>(bytes.size()) + (1 << 20);
+  const uint64_t most = 1100 * static_cast<uint64_t>(bytes.size()) + (1 << 20);
   if (pixels > most) {
     Throw(what, " (", bytes.size(), " bytes) announces a ", width, " x ", height,
           " image, more pixels than that many bytes can hold; the file is corrupt.");

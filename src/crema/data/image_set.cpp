@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "crema/common.hpp"
 #include "crema/data/datum.hpp"
@@ -101,10 +102,9 @@ std::string ReadForConversion(const std::string& path, const std::string& name, 
 
 namespace {
 
-// ReadImageList, also giving the line each image was listed on.
-ImageList ReadImageListLines(const std::string& list_file, std::vector<int>* line_numbers) {
-  std::ifstream in(list_file);
-  if (!in) Throw("Cannot open the image list '", list_file, "'.");
+// ParseImageList, also giving the line each image was listed on.
+ImageList ParseImageListLines(std::istream& in, const std::string& list_file,
+                              std::vector<int>* line_numbers) {
   ImageList images;
   std::string line;
   int line_number = 0;
@@ -136,11 +136,23 @@ ImageList ReadImageListLines(const std::string& list_file, std::vector<int>* lin
   return images;
 }
 
+ImageList ReadImageListLines(const std::string& list_file, std::vector<int>* line_numbers) {
+  std::ifstream in(list_file);
+  if (!in) Throw("Cannot open the image list '", list_file, "'.");
+  return ParseImageListLines(in, list_file, line_numbers);
+}
+
 }  // namespace
 
 ImageList ReadImageList(const std::string& list_file) {
   std::vector<int> line_numbers;
   return ReadImageListLines(list_file, &line_numbers);
+}
+
+ImageList ParseImageList(const std::string& text, const std::string& name) {
+  std::istringstream in(text);
+  std::vector<int> line_numbers;
+  return ParseImageListLines(in, name, &line_numbers);
 }
 
 ImageList ListImageFolder(const std::string& folder, std::vector<std::string>* class_names,

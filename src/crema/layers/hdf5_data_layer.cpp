@@ -119,55 +119,86 @@ void HDF5DataLayer::LayerSetUp(const std::vector<Blob*>& bottom,
   }
 }
 
+std::vector<std::unique_ptr<Blob>> ReadHDF5Datasets(int64_t file_id, const std::string& name,
+                                                    const std::vector<std::string>& datasets) {
+  static_assert(sizeof(hid_t) == sizeof(int64_t), "hid_t is a 64-bit id");
+  QuietHDF5 quiet;
+  std::vector<std::unique_ptr<Blob>> data;
+  for (const std::string& dataset : datasets) {
+    const hid_t set = H5Dopen2(file_id, dataset.c_str(), H5P_DEFAULT);
+    if (set < 0) {
+      Throw("HDF5 file '", name, "' has no dataset '", dataset,
+            "' (each top reads the dataset of its name).");
+    }
+    struct Close {
+      hid_t set;
+      ~Close() { H5Dclose(set); }
+    } close{set};
+    std::vector<int> shape;
+    const auto fail = [&](const std::string& why) {
+      Throw("dataset '", dataset, "' of '", name, "' ", why);
+    };
+    const std::string unusable = ReadShape(file_id, set, &shape);
+    if (!unusable.empty()) fail(unusable);
+    if (shape.empty()) fail("has no axes; it needs at least one (rows).");
+    if (shape[0] <= 0) fail("has no rows.");
+    if (!data.empty() && shape[0] != data[0]->shape(0)) {
+      fail(StrCat("has ", shape[0], " rows but dataset '", datasets[0], "' has ",
+                  data[0]->shape(0), "."));
+    }
+    data.push_back(std::make_unique<Blob>(shape));
+    if (H5Dread(set, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                data.back()->mutable_cpu_data()) < 0) {
+      fail("could not be read as numbers.");
+    }
+  }
+  return data;
+}
+
+std::vector<std::unique_ptr<Blob>> ReadHDF5Image(const std::string& bytes, const std::string& name,
+                                                 const std::vector<std::string>& datasets) {
+  QuietHDF5 quiet;
+  // The core driver reads the file from memory; HDF5 copies the image.
+  const hid_t access = H5Pcreate(H5P_FILE_ACCESS);
+  if (access < 0 || H5Pset_fapl_core(access, 1 << 16, 0) < 0 ||
+      H5Pset_file_image(access, const_cast<char*>(bytes.data()), bytes.size()) < 0) {
+    if (access >= 0) H5Pclose(access);
+    Throw("cannot give HDF5 the image of '", name, "'.");
+  }
+  const hid_t file_id = H5Fopen(name.c_str(), H5F_ACC_RDONLY, access);
+  H5Pclose(access);
+  if (file_id < 0) Throw("cannot open HDF5 file '", name, "'.");
+  struct Close {
+    hid_t file;
+    ~Close() { H5Fclose(file); }
+  } close{file_id};
+  return ReadHDF5Datasets(file_id, name, datasets);
+}
+
 void HDF5DataLayer::LoadCurrentFile() {
   const int file = file_order_[current_file_];
   const std::string& name = file_names_[file];
   QuietHDF5 quiet;
   const hid_t file_id = H5Fopen(name.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   if (file_id < 0) Fail("cannot open HDF5 file '", name, "'.");
-  const bool first_load = data_.empty();
-  data_.resize(layer_param_.top_size());
-  for (int i = 0; i < layer_param_.top_size(); ++i) {
-    const std::string& dataset = layer_param_.top(i);
-    const hid_t set = H5Dopen2(file_id, dataset.c_str(), H5P_DEFAULT);
-    if (set < 0) {
-      H5Fclose(file_id);
-      Fail("HDF5 file '", name, "' has no dataset '", dataset,
-           "' (each top reads the dataset of its name).");
-    }
-    std::vector<int> shape;
-    const auto fail = [&](const std::string& why) {
-      H5Dclose(set);
-      H5Fclose(file_id);
-      Fail("dataset '", dataset, "' of '", name, "' ", why);
-    };
-    const std::string unusable = ReadShape(file_id, set, &shape);
-    if (!unusable.empty()) fail(unusable);
-    if (shape.empty()) fail("has no axes; it needs at least one (rows).");
-    if (shape[0] <= 0) fail("has no rows.");
-    if (i > 0 && shape[0] != data_[0]->shape(0)) {
-      fail(StrCat("has ", shape[0], " rows but dataset '", layer_param_.top(0),
-                  "' has ", data_[0]->shape(0), "."));
-    }
-    if (!first_load) {
-      const std::vector<int>& before = data_[i]->shape();
-      if (!std::equal(shape.begin() + 1, shape.end(), before.begin() + 1,
-                      before.end())) {
-        fail(StrCat("has shape ", ShapeString(shape),
-                    " but the first file's has ", ShapeString(before),
-                    "; only the number of rows may differ."));
-      }
-    } else {
-      data_[i].reset(new Blob());
-    }
-    data_[i]->Reshape(shape);
-    if (H5Dread(set, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                data_[i]->mutable_cpu_data()) < 0) {
-      fail("could not be read as numbers.");
-    }
-    H5Dclose(set);
+  std::vector<std::unique_ptr<Blob>> fresh;
+  try {
+    fresh = ReadHDF5Datasets(file_id, name, {layer_param_.top().begin(), layer_param_.top().end()});
+  } catch (const Error& e) {
+    H5Fclose(file_id);
+    Fail(e.what());
   }
   H5Fclose(file_id);
+  for (size_t i = 0; i < fresh.size() && !data_.empty(); ++i) {
+    const std::vector<int>& shape = fresh[i]->shape();
+    const std::vector<int>& before = data_[i]->shape();
+    if (!std::equal(shape.begin() + 1, shape.end(), before.begin() + 1, before.end())) {
+      Fail("dataset '", layer_param_.top(static_cast<int>(i)), "' of '", name, "' has shape ",
+           ShapeString(shape), " but the first file's has ", ShapeString(before),
+           "; only the number of rows may differ.");
+    }
+  }
+  data_ = std::move(fresh);
   loaded_file_ = file;
   row_order_.resize(data_[0]->shape(0));
   std::iota(row_order_.begin(), row_order_.end(), 0);

@@ -22,7 +22,8 @@
 // quantizes its input to u8/s8 with the calibrated scale, its weights to s8
 // with a scale per output channel, and writes fp32 through per-channel
 // output scales. The converted weights are kept between passes and
-// converted again only when the weights change. Backward stays fp32.
+// converted again only when the weights change. bf16 training also runs
+// the backward passes in bf16 (gradients in fp32; BuildBackward).
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -114,6 +115,7 @@ class DnnlConvLayer : public Kind::Base {
   void Descs();
   void BuildForward();
   void BuildBackward();
+  void MakeBackward(Precision precision);
   bool WinogradPays(bool inference) const;
   // Calls make(algorithm_), then make(direct) if oneDNN has no such kernel.
   // Returns the algorithm used.
@@ -129,6 +131,7 @@ class DnnlConvLayer : public Kind::Base {
 
   bool supported_ = false;
   Precision precision_ = FP32;
+  Precision backward_precision_ = FP32;  // BF16 or FP32
   WeightCache weight_cache_;  // bf16 or s8 weights
   dnnl::memory output_scales_, scaled_bias_;  // int8
   std::vector<float> int8_scales_;            // int8: those the primitive has
@@ -325,18 +328,40 @@ dnnl::memory DnnlConvLayer<Kind>::ForwardWeights(std::unordered_map<int, dnnl::m
 
 template <typename Kind>
 void DnnlConvLayer<Kind>::BuildBackward() {
+  // bf16 training: the top diff, the weights and (for the weight gradient)
+  // the input are read as bf16; the gradients are written in fp32, where the
+  // solver keeps its master weights. A shape oneDNN has no bf16 backward
+  // kernel for runs its backward in fp32.
+  backward_precision_ = precision_ == BF16 ? BF16 : FP32;
+  try {
+    MakeBackward(backward_precision_);
+  } catch (const dnnl::error&) {
+    if (backward_precision_ == FP32) throw;
+    LOG(INFO) << this->layer_param().name() << ": no bf16 backward kernel for this shape; "
+              << "its backward computes in fp32.";
+    backward_precision_ = FP32;
+    MakeBackward(FP32);
+  }
+  backward_built_ = true;
+}
+
+template <typename Kind>
+void DnnlConvLayer<Kind>::MakeBackward(Precision precision) {
+  const dt low = precision == BF16 ? dt::bf16 : dt::f32;
+  auto typed = [&](const dnnl::memory::desc& plain) {
+    return dnnl::memory::desc(plain.dims(), low, tag::any);
+  };
   // The backward primitives need a forward_training hint.
   auto hint = [&](dnnl::algorithm alg) {
     typename Kind::Fwd::desc hint_desc(
-        dnnl::prop_kind::forward_training, alg, AnyDesc(src_md_.dims()),
-        AnyDesc(weights_md_.dims()), bias_md_, AnyDesc(dst_md_.dims()),
-        strides_, dilates_, pad_l_, pad_r_);
+        dnnl::prop_kind::forward_training, alg, typed(src_md_), typed(weights_md_), bias_md_,
+        AnyDesc(dst_md_.dims()), strides_, dilates_, pad_l_, pad_r_);
     return typename Kind::Fwd::primitive_desc(hint_desc, CpuEngine());
   };
   WithAlgorithm([&](dnnl::algorithm alg) {
     typename Kind::BwdData::desc data_desc(
-        alg, AnyDesc(src_md_.dims()), AnyDesc(weights_md_.dims()),
-        AnyDesc(dst_md_.dims()), strides_, dilates_, pad_l_, pad_r_);
+        alg, AnyDesc(src_md_.dims()), typed(weights_md_), typed(dst_md_), strides_, dilates_,
+        pad_l_, pad_r_);
     bwd_data_pd_ =
         typename Kind::BwdData::primitive_desc(data_desc, CpuEngine(), hint(alg));
   });
@@ -347,8 +372,8 @@ void DnnlConvLayer<Kind>::BuildBackward() {
 
   WithAlgorithm([&](dnnl::algorithm alg) {
     typename Kind::BwdWeights::desc weights_desc(
-        alg, AnyDesc(src_md_.dims()), AnyDesc(weights_md_.dims()), bias_md_,
-        AnyDesc(dst_md_.dims()), strides_, dilates_, pad_l_, pad_r_);
+        alg, typed(src_md_), AnyDesc(weights_md_.dims()), bias_md_, typed(dst_md_), strides_,
+        dilates_, pad_l_, pad_r_);
     bwd_weights_pd_ = typename Kind::BwdWeights::primitive_desc(
         weights_desc, CpuEngine(), hint(alg));
   });
@@ -362,7 +387,11 @@ void DnnlConvLayer<Kind>::BuildBackward() {
     bw_diff_bias_ = dnnl::memory(bwd_weights_pd_.diff_bias_desc(), CpuEngine());
     bias_acc_.Init(bwd_weights_pd_.diff_bias_desc(), bias_md_);
   }
-  backward_built_ = true;
+  if (precision == BF16) {
+    LOG(INFO) << this->layer_param().name() << " computes its backward in bf16 ("
+              << bwd_data_pd_.impl_info_str() << ", " << bwd_weights_pd_.impl_info_str()
+              << ").";
+  }
 }
 
 template <typename Kind>
@@ -407,7 +436,12 @@ void DnnlConvLayer<Kind>::Backward_cpu(const std::vector<Blob*>& top,
   bool any_data_grad = false;
   for (size_t i = 0; i < top.size(); ++i) any_data_grad |= propagate_down[i];
   dnnl::memory weights;
-  if (any_data_grad) weights = bd_weights_.Read(*blobs_[0]->data());
+  if (any_data_grad) {
+    // bf16: the forward pass's converted weights, when the layouts agree.
+    const bool reuse = backward_precision_ == BF16 && precision_ == BF16 &&
+                       bwd_data_pd_.weights_desc() == fwd_pd_.weights_desc();
+    weights = reuse ? weight_cache_.Get(*blobs_[0]->data()) : bd_weights_.Read(*blobs_[0]->data());
+  }
   // Both backward primitives usually want the top diff in one layout:
   // reorder it once.
   const bool one_diff_dst = bw_diff_dst_.want() == bd_diff_dst_.want();

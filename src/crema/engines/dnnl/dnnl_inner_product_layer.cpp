@@ -13,7 +13,8 @@
 // Reduced precision (dnnl_precision.hpp): bf16 converts the input to bf16
 // and keeps a bf16 copy of the weights; int8 (inference) quantizes the
 // input to u8/s8 with the calibrated scale and keeps s8 weights with a scale
-// per output; both write fp32. Backward stays fp32.
+// per output; both write fp32. Backward stays fp32, and a layer that learns
+// from fewer than kMinBf16TrainingRows rows trains in fp32 (see Reshape).
 #include <algorithm>
 
 #include "crema/precision.hpp"
@@ -28,6 +29,8 @@ namespace {
 
 // Up to this many rows the inner product primitive beats the matmul.
 constexpr int kMaxInnerProductRows = 4;
+// From this many rows a learning layer computes in bf16 when asked to.
+constexpr int kMinBf16TrainingRows = 64;
 
 class DnnlInnerProductLayer : public InnerProductLayer {
  public:
@@ -44,6 +47,20 @@ class DnnlInnerProductLayer : public InnerProductLayer {
     const int n = static_cast<int>(p.num_output());
     precision_ = LayerPrecision(layer_param_);
     if (precision_ == INT8 && phase_ == TRAIN && this->backward_needed()) precision_ = FP32;
+    // Weights that learn change every pass and are converted every pass. At
+    // few rows the product is bound by reading the weights, and converting
+    // them (reading fp32, writing bf16) costs more than bf16 saves: such a
+    // layer trains in fp32.
+    if (precision_ == BF16 && phase_ == TRAIN && this->param_propagate_down(0) &&
+        m < kMinBf16TrainingRows) {
+      if (!logged_fp32_training_) {
+        LOG(INFO) << layer_param_.name() << " trains in fp32: at " << m << " rows (below "
+                  << kMinBf16TrainingRows << ") converting its weights to bf16 every "
+                  << "iteration costs more than bf16 saves.";
+        logged_fp32_training_ = true;
+      }
+      precision_ = FP32;
+    }
     if (m == m_ && k == k_ && n == n_) return;
     m_ = m;
     k_ = k;
@@ -188,6 +205,7 @@ class DnnlInnerProductLayer : public InnerProductLayer {
   }
 
   Precision precision_ = FP32;
+  bool logged_fp32_training_ = false;
   Reader src_reader_;
   WeightCache weight_cache_;
   dnnl::memory output_scales_, scaled_bias_;  // int8

@@ -5,6 +5,7 @@
 # 2. converts both folders to LMDBs with convert_imageset (folder mode)
 # 3. computes the mean image of the training set
 # 4. trains LeNet (models/lenet/lenet_digits_solver.prototxt) with tools/train
+#    (PRECISION=bf16 in the environment trains in bf16: make demo PRECISION=bf16)
 # The last line of output states the final test accuracy. Everything it
 # writes is under data/generated/, which it clears first, so it can be rerun.
 set -euo pipefail
@@ -53,7 +54,7 @@ step "Computing the mean image"
 step "Training LeNet ($SOLVER); full log in $OUT/lenet_digits_train.log"
 LOG="$OUT/lenet_digits_train.log"
 set +e
-"$TOOLS/train" --solver="$SOLVER" 2>&1 | tee "$LOG" \
+"$TOOLS/train" --solver="$SOLVER" ${PRECISION:+--precision="$PRECISION"} 2>&1 | tee "$LOG" \
   | grep --line-buffered -E 'Iteration [0-9]+, (loss|Testing)|Test net output|Optimization Done|Snapshotting to binary proto file .*caffemodel|rror' \
   | sed -u -E 's/^[IWEF][0-9]{8} [0-9:.]+ +[0-9]+ [^]]+\] //'
 status=${PIPESTATUS[0]}
@@ -71,4 +72,5 @@ if [ -z "$accuracy" ]; then
 fi
 echo
 echo "Demo finished in $(( $(date +%s) - start )) s; weights in $OUT/lenet_digits_iter_*.caffemodel"
-awk -v a="$accuracy" 'BEGIN { printf "LeNet test accuracy on generated digits: %.2f%%\n", 100 * a }'
+awk -v a="$accuracy" -v p="${PRECISION:-fp32}" \
+  'BEGIN { printf "LeNet test accuracy on generated digits (%s): %.2f%%\n", p, 100 * a }'

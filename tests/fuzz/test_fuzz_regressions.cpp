@@ -92,6 +92,7 @@ TEST(FuzzRegressions, HugeDeclaredSizesAreRefusedWithTheirReason) {
        "announces a 4294967295 x 4294967295 image"},
       {"classify_image", "jpeg_header_30000x30000_truncated.jpg", "30000 x 30000"},
       {"classify_image", "png_header_4294967295x4294967295", "4294967295 x 4294967295"},
+      {"classify_image", "gdcm_assert_jfif_lookalike", "is not a JPEG, PNG, BMP, PNM, TIFF or WebP"},
       {"datum", "shape_40000x40000_one_byte", "but holds 1 values"},
       {"binaryproto", "shape_2e9_one_value", "1 values"},
       {"hdf5", "rows_2pow32_plus_2.h5", "each must be below 2^31"},

@@ -14,7 +14,14 @@ namespace crema {
 // header cut short.
 bool ReadImageHeaderSize(const std::string& bytes, int64_t* width, int64_t* height);
 
-// Throws crema::Error naming `what` when the header announces more pixels
+// True when bytes start with the signature of a format crema hands to
+// OpenCV's decoders: JPEG, PNG, BMP, PNM (P1-P6), TIFF or WebP. OpenCV can
+// decode more (DICOM, JPEG 2000, OpenEXR, through GDAL ...), but those
+// decoders have crashed on malformed input, and no Caffe data set uses them.
+bool IsDecodedImageFormat(const std::string& bytes);
+
+// Throws crema::Error naming `what` when the bytes are not in one of those
+// formats, or when the header announces more pixels
 // than an image of this many bytes can hold (deflate and JPEG cannot pack
 // more than about a thousand pixels into a byte) or more than 2^28 pixels.
 void CheckImageHeaderSize(const std::string& bytes, const std::string& what);

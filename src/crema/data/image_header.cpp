@@ -53,13 +53,33 @@ bool JpegSize(const std::string& bytes, int64_t* width, int64_t* height) {
   return false;
 }
 
+bool StartsWith(const std::string& bytes, const char* prefix, size_t n) {
+  return bytes.size() >= n && bytes.compare(0, n, prefix, n) == 0;
+}
+
 }  // namespace
+
+bool IsDecodedImageFormat(const std::string& bytes) {
+  if (StartsWith(bytes, "\xFF\xD8\xFF", 3)) return true;                 // JPEG
+  if (StartsWith(bytes, "\x89PNG\r\n\x1a\n", 8)) return true;            // PNG
+  if (StartsWith(bytes, "BM", 2)) return true;                           // BMP
+  if (bytes.size() >= 2 && bytes[0] == 'P' && bytes[1] >= '1' && bytes[1] <= '6') {
+    return true;                                                         // PBM/PGM/PPM
+  }
+  if (StartsWith(bytes, "II*\0", 4) || StartsWith(bytes, "MM\0*", 4)) return true;  // TIFF
+  return StartsWith(bytes, "RIFF", 4) && bytes.size() >= 12 &&
+         bytes.compare(8, 4, "WEBP") == 0;                               // WebP
+}
 
 bool ReadImageHeaderSize(const std::string& bytes, int64_t* width, int64_t* height) {
   return PngSize(bytes, width, height) || JpegSize(bytes, width, height);
 }
 
 void CheckImageHeaderSize(const std::string& bytes, const std::string& what) {
+  if (!IsDecodedImageFormat(bytes)) {
+    Throw(what, " (", bytes.size(), " bytes) is not a JPEG, PNG, BMP, PNM, TIFF or WebP "
+          "image; crema decodes those formats only.");
+  }
   int64_t width = 0, height = 0;
   if (!ReadImageHeaderSize(bytes, &width, &height)) return;
   // Each side is below 2^32 (read from 4 or 2 bytes), so the product fits.

@@ -333,6 +333,22 @@ void DnnlConvLayer<Kind>::BuildBackward() {
   // solver keeps its master weights. A shape oneDNN has no bf16 backward
   // kernel for runs its backward in fp32.
   backward_precision_ = precision_ == BF16 ? BF16 : FP32;
+  // bf16 has direct kernels only. Where fp32 training runs Winograd (3x3,
+  // stride 1), its backward passes were measured faster than bf16's direct
+  // ones (bench/precision.sh, BENCH_PREC_PROFILE=1): such a layer computes
+  // its forward pass in bf16 and its backward passes in fp32 Winograd.
+  const dnnl::algorithm forward_algorithm = algorithm_;
+  if (backward_precision_ == BF16 && WinogradPays(false)) {
+    backward_precision_ = FP32;
+    algorithm_ = dnnl::algorithm::convolution_winograd;
+    LOG(INFO) << this->layer_param().name() << " computes its backward in fp32 Winograd, "
+              << "faster here than bf16 direct.";
+  }
+  struct Restore {
+    dnnl::algorithm* algorithm;
+    dnnl::algorithm value;
+    ~Restore() { *algorithm = value; }
+  } restore{&algorithm_, forward_algorithm};
   try {
     MakeBackward(backward_precision_);
   } catch (const dnnl::error&) {

@@ -95,25 +95,35 @@ run_target() {
     >"$WORK/logs/$t.log" 2>&1
 }
 
-# The code an artifact crashes in: "crema", or the library of its first frame.
+# The code an artifact crashes in: "crema" when a frame of crema's source
+# comes first, else the first library (other than libc, libstdc++ and the
+# loader) that a frame lies in; "none" when it does not crash again.
+# Frames in the fuzz binary itself are sanitizer interceptors and libFuzzer.
 blame() {
-  local t=$1 artifact=$2 frame
-  frame=$(ASAN_OPTIONS=$(asan_options "$t") "$BUILD/fuzz/$t" "${FLAGS[@]}" "$artifact" 2>&1 |
-    grep -E '^ +#[0-9]+ ' |
-    grep -vE 'sanitizer|asan_|ubsan|__interceptor|libc\.so|libstdc\+\+|fuzzer::|LLVMFuzzer|(^| )(mem(cpy|set|move)|malloc|calloc|realloc|operator new)' |
-    head -1)
-  if [ -z "$frame" ]; then echo "none"
-  elif echo "$frame" | grep -qE 'crema|/src/|/fuzz/'; then echo "crema"
-  else echo "$frame" | grep -oE '/[^ ()]+\.so[.0-9]*' | xargs -r basename | head -1
-  fi
+  local t=$1 artifact=$2
+  ASAN_OPTIONS=$(asan_options "$t") "$BUILD/fuzz/$t" "${FLAGS[@]}" "$artifact" 2>&1 |
+    awk -v binary="/fuzz/$t+" '
+      /^ +#[0-9]+ / && !found {
+        if ($0 ~ /\/src\/crema\/| crema::/) { print "crema"; found = 1; next }
+        if (match($0, /\(\/[^ ()]+\.so[.0-9]*\+0x/)) {
+          lib = substr($0, RSTART + 1, RLENGTH - 4)
+          sub(/.*\//, "", lib)
+          if (lib !~ /^(libc|libstdc\+\+|libgcc_s|libm|ld-linux)/) { print lib; found = 1 }
+        }
+      }
+      END { if (!found) print "none" }'
 }
 
-JOBS_AT_ONCE=${FUZZ_JOBS:-1}
-for t in "${TARGETS[@]}"; do
-  while [ "$(jobs -rp | wc -l)" -ge "$JOBS_AT_ONCE" ]; do wait -n; done
-  run_target "$t" &
-done
-wait
+# FUZZ_REPORT_ONLY=1: the table of the last run, without fuzzing again.
+if [ -z "${FUZZ_REPORT_ONLY:-}" ]; then
+  JOBS_AT_ONCE=${FUZZ_JOBS:-1}
+  for t in "${TARGETS[@]}"; do
+    while [ "$(jobs -rp | wc -l)" -ge "$JOBS_AT_ONCE" ]; do wait -n; done
+    run_target "$t" &
+  done
+  wait
+fi
+rm -f "$WORK"/logs/*.blame
 
 rows=()
 open=0
@@ -128,7 +138,9 @@ for t in "${TARGETS[@]}"; do
     case $artifact in *.min) continue ;; esac
     who=$(blame "$t" "$artifact")
     echo "$(basename "$artifact"): $who" >>"$WORK/logs/$t.blame"
-    if [ "$who" = crema ] || [ "$who" = none ]; then
+    if [ "$who" = none ]; then
+      theirs+=("(no-longer-crashes)")
+    elif [ "$who" = crema ]; then
       ours=$((ours + 1))
       ASAN_OPTIONS=$(asan_options "$t") "$BUILD/fuzz/$t" -minimize_crash=1 -max_total_time=60 \
         "${FLAGS[@]}" -exact_artifact_path="$artifact.min" "$artifact" >>"$WORK/logs/$t.min.log" 2>&1

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -149,6 +150,7 @@ void FillDigits(int first, Blob* input) {
 
 struct Agreement {
   int images = 0, same = 0;
+  int classes = 0;  // distinct top-1 classes of the fp32 net
   double error_sq = 0, ref_sq = 0;
   double agreement() const { return images ? static_cast<double>(same) / images : 0; }
   double relative_error() const { return ref_sq > 0 ? std::sqrt(error_sq / ref_sq) : 0; }
@@ -176,6 +178,7 @@ Agreement Compare(const std::string& text, Precision precision, int batches,
   Net net(low);
   net.CopyTrainedLayersFrom(weights);
   Agreement a;
+  std::set<long> classes;
   for (int b = 0; b < batches; ++b) {
     const int first = b * fp32.input_blobs()[0]->shape(0);
     FillDigits(first, fp32.input_blobs()[0]);
@@ -187,6 +190,7 @@ Agreement Compare(const std::string& text, Precision precision, int batches,
       const float* r = ref.cpu_data() + i * k;
       const float* g = got.cpu_data() + i * k;
       a.same += std::max_element(r, r + k) - r == std::max_element(g, g + k) - g;
+      classes.insert(std::max_element(r, r + k) - r);
       ++a.images;
       for (int j = 0; j < k; ++j) {
         a.error_sq += (g[j] - r[j]) * (g[j] - r[j]);
@@ -194,6 +198,7 @@ Agreement Compare(const std::string& text, Precision precision, int batches,
       }
     }
   }
+  a.classes = static_cast<int>(classes.size());
   return a;
 }
 
@@ -439,6 +444,23 @@ TEST(PrecisionNet, ZooNetsAgreeWithFp32) {
     ReadNetParamsFromTextFile(StrCat(CREMA_SOURCE_DIR, "/models/", net, "/deploy.prototxt"),
                               &param);
     SetInputBatch(10, &param);
+    // The zoo's fillers (gaussian, std 0.01) let random activations fade to
+    // nothing over the layers, and every image would get the same logits.
+    // He (msra) fills keep their scale; and the logits are compared, not the
+    // softmax of them.
+    NetParameter logits = param;
+    logits.clear_layer();
+    for (LayerParameter layer : param.layer()) {
+      if (layer.type() == "Softmax") continue;
+      if (layer.has_convolution_param()) {
+        layer.mutable_convolution_param()->mutable_weight_filler()->set_type("msra");
+      }
+      if (layer.has_inner_product_param()) {
+        layer.mutable_inner_product_param()->mutable_weight_filler()->set_type("msra");
+      }
+      *logits.add_layer() = layer;
+    }
+    param = logits;
     std::string text;
     google::protobuf::TextFormat::PrintToString(param, &text);
     const struct {
@@ -449,8 +471,12 @@ TEST(PrecisionNet, ZooNetsAgreeWithFp32) {
       const Agreement a = Compare(text, run.precision, 100, run.method);
       std::cout << net << " " << PrecisionName(run.precision) << " " << run.method
                 << ": top-1 agreement " << a.agreement() << " over " << a.images
+                << " images (" << a.classes << " classes)"
                 << " images, logits relative error " << a.relative_error() << std::endl;
       EXPECT_GE(a.agreement(), run.precision == BF16 ? 0.99 : 0.97) << net << " " << run.method;
+      EXPECT_GT(a.relative_error(), 0.0) << net << ": the same logits as fp32; did it run "
+                                         << PrecisionName(run.precision) << "?";
+      EXPECT_GE(a.classes, 10) << net << ": the images hardly differ in their top-1 class";
     }
   }
 }

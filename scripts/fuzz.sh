@@ -58,7 +58,9 @@ fi
 max_len() {
   case $1 in
     net_prototxt|upgrade_net) echo 65536 ;;
-    list_file|binaryproto) echo 4096 ;;
+    # Encoded images: a few KB already reach every decoder and header check
+    # (and announce images of millions of pixels); larger ones mostly cost time.
+    list_file|binaryproto|encoded_image) echo 4096 ;;
     *) echo 16384 ;;
   esac
 }

@@ -83,8 +83,8 @@ class FirstError {
 
 // What DataLayer does with a record: shape from the first one, then the
 // transform, under a plain, a cropping/mirroring and a forced-gray setting.
-// An encoded record is decoded once for the first two (which decode it the
-// same way) and through the Datum path for the third.
+// An encoded record is decoded once for the cropping setting and through
+// the Datum path for the forced-gray one.
 void DataLayerPath(const Datum& datum) {
   static const char* const kTransforms[] = {
       "", "crop_size: 2 mirror: true mean_value: 10 scale: 0.5", "force_gray: true"};
@@ -107,7 +107,9 @@ void DataLayerPath(const Datum& datum) {
     first.Try([&] {
       DataTransformer transformer(params[i], i == 1 ? TRAIN : TEST, "fuzz Data layer");
       if (datum.encoded() && i < 2) {
-        if (decode_failed) return;
+        // The plain setting's full-size copy of a decoded image is the raw
+        // Datum's path (the datum target); the cropped one covers the rest.
+        if (decode_failed || i == 0) return;
         Blob trial(transformer.InferBlobShape(decoded));
         transformer.Transform(decoded, &trial);
         return;

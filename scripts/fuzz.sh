@@ -72,7 +72,8 @@ max_len() {
 #
 # Each target runs in libFuzzer's fork mode: a crash, out-of-memory or
 # timeout is kept as an artifact and the run goes on, so one finding does not
-# end a target's time. Every artifact is replayed afterwards and charged to
+# end a target's time. FUZZ_WORKERS=N gives each target N worker processes;
+# FUZZ_JOBS=N runs N targets at once. Every artifact is replayed afterwards and charged to
 # the code of its first frame outside the sanitizers, libc and libFuzzer:
 # crema's own, or a library it calls (libhdf5, OpenCV's codecs, ...).
 export OPENCV_IO_MAX_IMAGE_PIXELS=16777216
@@ -91,7 +92,7 @@ run_target() {
   local t=$1
   mkdir -p "$WORK/corpus/$t" "$WORK/crashes/$t"
   echo "fuzz: $t for ${SECONDS_EACH}s"
-  ASAN_OPTIONS=$(asan_options "$t") "$BUILD/fuzz/$t" -fork=1 -ignore_crashes=1 -ignore_ooms=1 \
+  ASAN_OPTIONS=$(asan_options "$t") "$BUILD/fuzz/$t" -fork="${FUZZ_WORKERS:-1}" -ignore_crashes=1 -ignore_ooms=1 \
     -ignore_timeouts=1 -max_total_time="$SECONDS_EACH" -max_len="$(max_len "$t")" "${FLAGS[@]}" \
     -artifact_prefix="$WORK/crashes/$t/" "$WORK/corpus/$t" "$WORK/seeds/$t" \
     >"$WORK/logs/$t.log" 2>&1

@@ -4,6 +4,8 @@
 # training of AlexNet b16 and VGG16 b4, and the hardware peaks measured by
 # bench/isa_peak.cpp in the same run. Times are tools/time's medians with the
 # DNNL engine; int8 uses ranges from one fp32 pass over the timing input.
+# The _train rows are a forward and backward pass (Caffe's `time`); the
+# _step rows add the weight update a solver step ends with (time --update).
 #
 # Usage: bench/precision.sh BUILD_DIR   (env: OMP_NUM_THREADS, BENCH_ITERS, BENCH_INFER_ITERS)
 set -u
@@ -28,6 +30,7 @@ CASES=(
   "AlexNet_b16_infer alexnet 16 infer fp32,bf16,int8"
   "VGG16_b1_infer vgg16 1 infer fp32,bf16,int8"
   "AlexNet_b16_train alexnet 16 train fp32,bf16"
+  "AlexNet_b16_step alexnet 16 step fp32,bf16"
   "VGG16_b4_train vgg16 4 train fp32,bf16"
 )
 printf '%-18s %-6s %10s %9s\n' work prec ms/iter vs_fp32
@@ -37,6 +40,8 @@ for c in "${CASES[@]}"; do
   flags=(--model="$ROOT/models/$model/deploy.prototxt" --batch="$batch" --engine=DNNL)
   if [ "$mode" = infer ]; then
     flags+=(--phase=TEST --forward_only --iterations="$INFER_ITERS")
+  elif [ "$mode" = step ]; then
+    flags+=(--iterations="$ITERS" --update)  # forward, backward and the weight update
   else
     flags+=(--iterations="$ITERS")
   fi

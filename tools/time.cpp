@@ -26,6 +26,9 @@ DEFINE_string(phase, "TRAIN", "Net phase: TRAIN or TEST.");
 DEFINE_string(stage, "", "Comma-separated stages for the net state.");
 DEFINE_int32(level, 0, "Net state level.");
 DEFINE_bool(forward_only, false, "Time forward passes only.");
+DEFINE_bool(update, false, "Also time the weight update that ends a training step (plain SGD: "
+            "the gradients cleared, scaled by a small learning rate and subtracted), in "
+            "which the engines' bf16 copies of the weights are refreshed.");
 DEFINE_string(engine, "",
               "Run every layer whose type has this engine (CAFFE, DNNL) on it, "
               "unless its parameters name an engine; other layers keep the default.");
@@ -81,7 +84,7 @@ crema::NetParameter LoadNet() {
 // Milliseconds spent in each layer and in each pass, summed over iterations.
 struct Timings {
   std::vector<double> forward_ms, backward_ms;
-  double forward_total = 0, backward_total = 0, total_ms = 0;
+  double forward_total = 0, backward_total = 0, update_total = 0, total_ms = 0;
   std::vector<double> iteration_ms;
 
   double Median() const {
@@ -110,6 +113,14 @@ void TimeIteration(crema::Net* net, Timings* t) {
     t->backward_ms[i] += MsSince(layer_start);
   }
   t->backward_total += MsSince(start);
+  if (!FLAGS_update) return;
+  // A solver step's passes over the parameters: scale the gradient by the
+  // learning rate, subtract it, clear it for the next iteration.
+  start = Clock::now();
+  for (crema::Blob* param : net->learnable_params()) param->scale_diff(1e-6f);
+  net->Update();
+  net->ClearParamDiffs();
+  t->update_total += MsSince(start);
 }
 
 Timings TimeNet(crema::Net* net) {
@@ -154,6 +165,7 @@ void LogAverages(const crema::Net& net, const Timings& t) {
   LOG(INFO) << "Average Backward pass: " << t.backward_total / iters << " ms.";
   LOG(INFO) << "Average Forward-Backward: "
             << (t.forward_total + t.backward_total) / iters << " ms.";
+  if (FLAGS_update) LOG(INFO) << "Average update: " << t.update_total / iters << " ms.";
   LOG(INFO) << "Total Time: " << t.total_ms << " ms.";
   LOG(INFO) << "*** Benchmark ends ***";
 }
@@ -188,9 +200,15 @@ void PrintParameters(const crema::Net& net) {
 // the convolutions alone.
 void PrintSpeed(const crema::Net& net, const Timings& t) {
   const double iters = FLAGS_iterations;
-  const double per_iter = (t.forward_total + t.backward_total) / iters;
-  std::printf("Average forward: %.3f ms, backward: %.3f ms, total: %.3f ms per iteration\n",
-              t.forward_total / iters, t.backward_total / iters, per_iter);
+  const double per_iter = (t.forward_total + t.backward_total + t.update_total) / iters;
+  if (FLAGS_update) {
+    std::printf("Average forward: %.3f ms, backward: %.3f ms, update: %.3f ms, total: %.3f ms "
+                "per iteration\n", t.forward_total / iters, t.backward_total / iters,
+                t.update_total / iters, per_iter);
+  } else {
+    std::printf("Average forward: %.3f ms, backward: %.3f ms, total: %.3f ms per iteration\n",
+                t.forward_total / iters, t.backward_total / iters, per_iter);
+  }
   std::printf("Throughput: %.1f images/s\n", per_iter > 0 ? Batch(net) * 1000.0 / per_iter : 0.0);
   const double median = t.Median();
   const double flops = crema::IterationFlops(net, FLAGS_forward_only);

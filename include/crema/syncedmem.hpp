@@ -104,6 +104,19 @@ class SyncedMemory {
   // form without converting it.
   void discard_values();
 
+  // A bfloat16 copy of the first `count` plain values (rounded to nearest
+  // even), for an engine that computes in bf16 from these fp32 values
+  // (bf16 training's master weights). Made on the first call, converted
+  // again only when the values were written since (version()). Blob::Update
+  // refreshes it in the pass that changes the values, so after a solver
+  // step the next call costs nothing.
+  const uint16_t* Bf16Copy(size_t count);
+  // The copy Blob::Update refreshes: null when no engine asked for one of
+  // exactly `count` values.
+  uint16_t* bf16_copy(size_t count) { return count == bf16_count_ ? bf16_ptr_ : nullptr; }
+  // After the writer of the plain values wrote the copy too.
+  void Bf16CopyWritten() { bf16_version_ = version_; }
+
  private:
   void AllocatePlain();
   bool EngineInPlainBuffer() const { return engine_ptr_ == cpu_ptr_; }
@@ -117,6 +130,9 @@ class SyncedMemory {
   Holds holds_ = Holds::kNothing;
   bool keep_plain_ = false;
   uint64_t version_ = 0;
+  uint16_t* bf16_ptr_ = nullptr;  // Bf16Copy's values
+  size_t bf16_count_ = 0;
+  uint64_t bf16_version_ = 0;     // version_ they were made from
 };
 
 }  // namespace crema

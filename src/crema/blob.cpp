@@ -153,6 +153,12 @@ void Blob::ToPlain() {
 
 void Blob::Update() {
   if (count_ == 0) return;
+  if (uint16_t* copy = data_->bf16_copy(count_)) {
+    // An engine reads these values as bf16: refresh its copy in this pass.
+    cpu_sub_inplace_with_bf16(count_, cpu_diff(), mutable_cpu_data(), copy);
+    data_->Bf16CopyWritten();
+    return;
+  }
   cpu_axpy(count_, -1.f, cpu_diff(), mutable_cpu_data());
 }
 

@@ -4,6 +4,7 @@
 
 #include "crema/common.hpp"
 #include "crema/host_memory.hpp"
+#include "crema/math/math_functions.hpp"
 
 namespace crema {
 
@@ -18,6 +19,7 @@ void EngineLayout::ToPlainInPlace(void* buffer) const {
 SyncedMemory::~SyncedMemory() {
   if (own_cpu_data_) FreeHost(cpu_ptr_, size_);
   if (engine_alloc_) FreeHost(engine_ptr_, engine_alloc_);
+  if (bf16_ptr_) FreeHost(bf16_ptr_, bf16_count_ * sizeof(uint16_t));
 }
 
 void SyncedMemory::AllocatePlain() {
@@ -88,6 +90,22 @@ void SyncedMemory::ToPlain() {
     layout_->ToPlain(engine_ptr_, cpu_ptr_);
     holds_ = Holds::kBoth;
   }
+}
+
+const uint16_t* SyncedMemory::Bf16Copy(size_t count) {
+  CHECK_LE(count * sizeof(float), size_) << "a bf16 copy of more values than the memory holds";
+  if (count > bf16_count_) {
+    if (bf16_ptr_) FreeHost(bf16_ptr_, bf16_count_ * sizeof(uint16_t));
+    bf16_ptr_ = static_cast<uint16_t*>(AllocHost(count * sizeof(uint16_t)));
+    bf16_count_ = count;
+    bf16_version_ = version_ - 1;  // stale
+  }
+  if (bf16_version_ != version_) {
+    ToPlain();
+    cpu_to_bf16(static_cast<int>(count), static_cast<const float*>(cpu_data()), bf16_ptr_);
+    bf16_version_ = version_;
+  }
+  return bf16_ptr_;
 }
 
 void SyncedMemory::discard_values() {

@@ -2,10 +2,13 @@
 // ToPlain converts it back, once, into a plain buffer that never moves.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <memory>
 
 #include "crema/blob.hpp"
+#include "crema/math/math_functions.hpp"
 #include "crema/syncedmem.hpp"
 
 namespace crema {
@@ -170,6 +173,60 @@ TEST(SyncedMemoryLayout, BlobsSharingDataSeePlainValues) {
   EXPECT_EQ(a.cpu_data(), b.cpu_data());
   EXPECT_FLOAT_EQ(15.f, a.asum_data());
   EXPECT_EQ(1, conversions);
+}
+
+// bf16 copies: rounded to nearest even, made once, made again only after
+// the values were written, and refreshed by Blob::Update in its own pass.
+TEST(SyncedMemoryBf16, CopyRoundsToNearestEvenAndFollowsWrites) {
+  SyncedMemory mem(8 * sizeof(float));
+  float* v = static_cast<float*>(mem.mutable_cpu_data());
+  const float values[8] = {1.f, 1.00390625f /* 1 + 2^-8: a tie, to 1 */,
+                           1.01171875f /* 1 + 3 * 2^-8: a tie, to 1 + 2^-6 */,
+                           1.0048828125f /* above the tie: up */, -2.5f, 0.f,
+                           std::numeric_limits<float>::quiet_NaN(), 3.0e38f};
+  std::memcpy(v, values, sizeof values);
+  EXPECT_EQ(mem.bf16_copy(8), nullptr) << "no copy before one is asked for";
+  const uint16_t* copy = mem.Bf16Copy(8);
+  EXPECT_EQ(copy[0], 0x3f80);
+  EXPECT_EQ(copy[1], 0x3f80);
+  EXPECT_EQ(copy[2], 0x3f82);
+  EXPECT_EQ(copy[3], 0x3f81);
+  EXPECT_EQ(Bf16ToFloat(copy[4]), -2.5f);
+  EXPECT_EQ(copy[5], 0);
+  EXPECT_TRUE(std::isnan(Bf16ToFloat(copy[6])));
+  EXPECT_EQ(copy[7], FloatToBf16(3.0e38f));
+  EXPECT_FALSE(std::isinf(Bf16ToFloat(copy[7])));
+  // Unchanged values: the same copy, not converted again (a value changed
+  // behind the memory's back shows it was not read).
+  v[0] = 5.f;
+  EXPECT_EQ(mem.Bf16Copy(8), copy);
+  EXPECT_EQ(copy[0], 0x3f80);
+  // Written through the memory: converted again.
+  static_cast<float*>(mem.mutable_cpu_data())[0] = 5.f;
+  EXPECT_EQ(Bf16ToFloat(mem.Bf16Copy(8)[0]), 5.f);
+}
+
+TEST(SyncedMemoryBf16, BlobUpdateRefreshesTheCopyInItsPass) {
+  Blob w({3, 5});
+  Blob plain({3, 5});
+  for (Blob* b : {&w, &plain}) {
+    for (int i = 0; i < b->count(); ++i) {
+      b->mutable_cpu_data()[i] = 0.1f * i - 0.7f;
+      b->mutable_cpu_diff()[i] = 0.013f * (i % 4) - 0.02f;
+    }
+  }
+  w.data()->Bf16Copy(w.count());
+  w.Update();
+  plain.Update();
+  // The fp32 values are what Update always computed...
+  for (int i = 0; i < w.count(); ++i) EXPECT_EQ(w.cpu_data()[i], plain.cpu_data()[i]) << i;
+  // ...and the copy is theirs, current without converting again.
+  const uint16_t* copy = w.data()->bf16_copy(w.count());
+  ASSERT_NE(copy, nullptr);
+  for (int i = 0; i < w.count(); ++i) EXPECT_EQ(copy[i], FloatToBf16(plain.cpu_data()[i])) << i;
+  const uint64_t version = w.data()->version();
+  EXPECT_EQ(w.data()->Bf16Copy(w.count()), copy);
+  EXPECT_EQ(w.data()->version(), version);
 }
 
 }  // namespace

@@ -418,6 +418,70 @@ TEST(PrecisionTraining, Bf16LeNetLearnsAsWellAsFp32) {
   EXPECT_GE(bf16, fp32 - 0.01);
 }
 
+// A learning bf16 inner product computes its forward pass from its weights'
+// bf16 copy, which the solver's update (Net::Update) refreshes: over
+// several updates, and after a plain write, it follows the fp32 layer within
+// bf16's rounding. Its bottom diff is fp32's.
+TEST(PrecisionTraining, Bf16InnerProductFollowsItsUpdatedWeights) {
+  SKIP_WITHOUT(BF16);
+  NetParameter param = ParseText<NetParameter>(
+      "name: 'ip' layer { name: 'data' type: 'Input' top: 'data' input_param { shape { "
+      "dim: 16 dim: 300 } } } layer { name: 'ip' type: 'InnerProduct' bottom: 'data' "
+      "top: 'ip' inner_product_param { num_output: 70 weight_filler { type: 'gaussian' "
+      "std: 0.1 } bias_filler { type: 'constant' value: 0.2 } } }");
+  param.mutable_state()->set_phase(TRAIN);
+  param.set_force_backward(true);
+  Crema::set_random_seed(5);
+  Net fp32(param);
+  NetParameter weights;
+  fp32.ToProto(&weights);
+  NetParameter low = param;
+  low.set_precision(BF16);
+  Net bf16(low);
+  bf16.CopyTrainedLayersFrom(weights);
+  cv::RNG rng(11);
+  std::vector<float> input(fp32.input_blobs()[0]->count());
+  for (float& x : input) x = static_cast<float>(rng.gaussian(1.0));
+  std::vector<float> top_diff(fp32.output_blobs()[0]->count());
+  for (float& x : top_diff) x = static_cast<float>(rng.gaussian(1.0));
+  for (int step = 0; step < 4; ++step) {
+    SCOPED_TRACE(step < 3 ? StrCat("after ", step, " updates") : "after a plain write");
+    for (Net* net : {&fp32, &bf16}) {
+      std::copy(input.begin(), input.end(), net->input_blobs()[0]->mutable_cpu_data());
+      net->ClearParamDiffs();
+      net->Forward();
+      std::copy(top_diff.begin(), top_diff.end(), net->output_blobs()[0]->mutable_cpu_diff());
+      net->Backward();
+    }
+    const Blob& ref = *fp32.output_blobs()[0];
+    const Blob& got = *bf16.output_blobs()[0];
+    const double e = RelativeError(ref.cpu_data(), got.cpu_data(), ref.count());
+    EXPECT_LT(e, 0.01);
+    EXPECT_GT(e, 0.0) << "bf16 gave fp32's exact values";
+    EXPECT_LT(RelativeError(fp32.input_blobs()[0]->cpu_diff(), bf16.input_blobs()[0]->cpu_diff(),
+                            ref.count() / 70 * 300), 1e-6);
+    if (step < 2) {
+      // A step of fp32's own gradient, in both nets (a large one, so stale
+      // bf16 weights would show).
+      const Blob& gradient = *fp32.layer_by_name("ip")->blobs()[0];
+      std::vector<float> step_diff(gradient.cpu_diff(), gradient.cpu_diff() + gradient.count());
+      for (float& x : step_diff) x *= 0.05f;
+      for (Net* net : {&fp32, &bf16}) {
+        Blob& w = *net->layer_by_name("ip")->blobs()[0];
+        std::copy(step_diff.begin(), step_diff.end(), w.mutable_cpu_diff());
+      }
+      fp32.Update();
+      bf16.Update();
+    } else {
+      for (Net* net : {&fp32, &bf16}) {
+        Blob& w = *net->layer_by_name("ip")->blobs()[0];
+        float* d = w.mutable_cpu_data();
+        for (int i = 0; i < w.count(); ++i) d[i] = -d[i];
+      }
+    }
+  }
+}
+
 TEST(PrecisionTraining, Int8SolverIsRefused) {
   SolverParameter solver;
   *solver.mutable_net_param() = ParseText<NetParameter>(WithLoss(LeNetLike(2), 2, "ip2"));

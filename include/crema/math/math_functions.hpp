@@ -5,6 +5,7 @@
 
 #include <cblas.h>
 
+#include <cstdint>
 #include <cstring>
 
 #include "crema/common.hpp"
@@ -46,6 +47,26 @@ void cpu_exp(int n, const float* a, float* y);
 void cpu_log(int n, const float* a, float* y);
 void cpu_abs(int n, const float* a, float* y);
 void cpu_sign(int n, const float* a, float* y);  // -1, 0 or 1
+
+// bfloat16: the upper 16 bits of a float32, rounded to nearest even (NaN
+// stays a quiet NaN of the same sign).
+inline uint16_t FloatToBf16(float x) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((bits >> 16) | 0x40u);
+  bits += 0x7fffu + ((bits >> 16) & 1u);
+  return static_cast<uint16_t>(bits >> 16);
+}
+inline float Bf16ToFloat(uint16_t x) {
+  const uint32_t bits = static_cast<uint32_t>(x) << 16;
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+void cpu_to_bf16(int n, const float* x, uint16_t* y);
+// y -= x, and y's new values to y_bf16, in one pass (a solver step on
+// weights an engine reads as bf16).
+void cpu_sub_inplace_with_bf16(int n, const float* x, float* y, uint16_t* y_bf16);
 
 // Random draws from the process random engine (Crema::rng()).
 void rng_uniform(int n, float a, float b, float* r);  // U[a, b]

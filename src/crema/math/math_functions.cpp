@@ -94,6 +94,20 @@ void cpu_sign(int n, const float* a, float* y) {
   for (int i = 0; i < n; ++i) y[i] = static_cast<float>((0.f < a[i]) - (a[i] < 0.f));
 }
 
+void cpu_to_bf16(int n, const float* x, uint16_t* y) {
+#pragma omp parallel for simd if (n > 65536)
+  for (int i = 0; i < n; ++i) y[i] = FloatToBf16(x[i]);
+}
+
+void cpu_sub_inplace_with_bf16(int n, const float* x, float* y, uint16_t* y_bf16) {
+#pragma omp parallel for simd if (n > 65536)
+  for (int i = 0; i < n; ++i) {
+    const float v = y[i] - x[i];
+    y[i] = v;
+    y_bf16[i] = FloatToBf16(v);
+  }
+}
+
 void rng_uniform(int n, float a, float b, float* r) {
   if (!(a <= b)) {
     Throw("rng_uniform needs a lower bound no greater than its upper bound; got [", a,

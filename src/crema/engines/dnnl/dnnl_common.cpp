@@ -6,6 +6,7 @@
 
 #include "crema/common.hpp"
 #include "crema/host_memory.hpp"
+#include "crema/math/math_functions.hpp"
 
 namespace crema {
 namespace dnnl_engine {
@@ -136,25 +137,88 @@ void Reader::Init(const dnnl::memory::desc& plain, const dnnl::memory::desc& wan
   plain_ = plain;
   want_ = want;
   attr_ = attr;
+  int mask = 0;
+  std::vector<float> scales;
+  attr.get_output_scales(mask, scales);
+  unscaled_ = scales.empty() || (scales.size() == 1 && scales[0] == 1.f);
   from_ = dnnl::memory::desc();
   reorder_ = dnnl::reorder();
   layout_.reset();
+  kept_ = dnnl::memory();
+  kept_from_ = nullptr;
 }
 
 dnnl::memory Reader::Read(SyncedMemory& mem) { return Read(mem, true); }
+
+dnnl::memory Reader::ReadKept(SyncedMemory& mem) {
+  const dnnl::memory::desc held = HeldDesc(mem, plain_);
+  const float* ptr = HeldData(mem, held, plain_);
+  if (held == want_) return Wrap(want_, ptr);
+  if (!kept_) kept_ = dnnl::memory(want_, CpuEngine());
+  if (!(held == from_)) {
+    from_ = held;
+    reorder_ = dnnl::reorder();
+  }
+  Convert(Wrap(from_, ptr), kept_);
+  kept_from_ = &mem;
+  kept_version_ = mem.version();
+  return kept_;
+}
+
+namespace {
+
+// Whether two descriptors arrange the same dimensions alike, whatever their
+// element types.
+bool SameArrangement(const dnnl::memory::desc& a, const dnnl::memory::desc& b) {
+  const dnnl_memory_desc_t &x = a.data, &y = b.data;
+  if (x.format_kind != dnnl_blocked || y.format_kind != dnnl_blocked || x.ndims != y.ndims ||
+      x.offset0 != 0 || y.offset0 != 0 || x.extra.flags != 0 || y.extra.flags != 0) {
+    return false;
+  }
+  for (int d = 0; d < x.ndims; ++d) {
+    if (x.dims[d] != y.dims[d] || x.padded_dims[d] != y.padded_dims[d] ||
+        x.padded_offsets[d] != y.padded_offsets[d] ||
+        x.format_desc.blocking.strides[d] != y.format_desc.blocking.strides[d]) {
+      return false;
+    }
+  }
+  const dnnl_blocking_desc_t &p = x.format_desc.blocking, &q = y.format_desc.blocking;
+  if (p.inner_nblks != q.inner_nblks) return false;
+  for (int i = 0; i < p.inner_nblks; ++i) {
+    if (p.inner_blks[i] != q.inner_blks[i] || p.inner_idxs[i] != q.inner_idxs[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void Reader::Convert(dnnl::memory from, dnnl::memory to) {
+  // f32 to bf16 in the same arrangement: element by element, in one
+  // parallel pass (oneDNN's reorder runs this at a third of the speed).
+  if (unscaled_ && from_.data_type() == dnnl::memory::data_type::f32 &&
+      want_.data_type() == dnnl::memory::data_type::bf16 && SameArrangement(from_, want_)) {
+    cpu_to_bf16(static_cast<int>(want_.get_size() / sizeof(uint16_t)),
+                static_cast<const float*>(from.get_data_handle()),
+                static_cast<uint16_t*>(to.get_data_handle()));
+    return;
+  }
+  if (!reorder_) {
+    reorder_ = dnnl::reorder(
+        dnnl::reorder::primitive_desc(CpuEngine(), from_, CpuEngine(), want_, attr_));
+  }
+  reorder_.execute(CpuStream(), from, to);
+}
 
 dnnl::memory Reader::Read(SyncedMemory& mem, bool keep_scratch) {
   const dnnl::memory::desc held = HeldDesc(mem, plain_);
   const float* ptr = HeldData(mem, held, plain_);
   if (held == want_) return Wrap(want_, ptr);
-  if (!reorder_ || !(held == from_)) {
+  if (!(held == from_)) {
     from_ = held;
-    reorder_ = dnnl::reorder(
-        dnnl::reorder::primitive_desc(CpuEngine(), from_, CpuEngine(), want_, attr_));
+    reorder_ = dnnl::reorder();
   }
   dnnl::memory buffer(want_, CpuEngine(), ScratchPool::ThisThread().Take(want_.get_size(), keep_scratch));
-  dnnl::memory from = Wrap(from_, ptr);
-  reorder_.execute(CpuStream(), from, buffer);
+  Convert(Wrap(from_, ptr), buffer);
   return buffer;
 }
 

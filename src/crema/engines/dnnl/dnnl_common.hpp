@@ -39,6 +39,13 @@ inline dnnl::memory::desc AnyDesc(const dims& d) {
 
 // The plain row-major descriptor of a blob of any number of axes.
 dnnl::memory::desc RowMajorDesc(const std::vector<int>& shape);
+// A plain (strided) descriptor's dimensions and strides, in another type.
+inline dnnl::memory::desc SameOrder(const dnnl::memory::desc& plain,
+                                    dnnl::memory::data_type type) {
+  const dnnl_blocking_desc_t& b = plain.data.format_desc.blocking;
+  return dnnl::memory::desc(plain.dims(), type,
+                            dnnl::memory::dims(b.strides, b.strides + plain.data.ndims));
+}
 
 // Primitive attributes that apply a (leaky) ReLU to the output when `fuse`.
 dnnl::primitive_attr ReLUPostOp(bool fuse, float negative_slope);
@@ -138,6 +145,14 @@ class Reader {
             const dnnl::primitive_attr& attr = dnnl::primitive_attr());
   const dnnl::memory::desc& want() const { return want_; }
   dnnl::memory Read(SyncedMemory& mem);
+  // Like Read, into a buffer of the reader's own that keeps the result
+  // until the next call: a forward pass's converted input, for the backward
+  // pass to reuse while the input has not changed (Keeps).
+  dnnl::memory ReadKept(SyncedMemory& mem);
+  bool Keeps(const SyncedMemory& mem) const {
+    return kept_from_ == &mem && kept_version_ == mem.version();
+  }
+  const dnnl::memory& kept() const { return kept_; }
   // Like Read, but leaves the memory holding the wanted layout, so the next
   // call reads it as it is: for weights that stay put between passes
   // (inference, frozen layers). The layout takes the plain values' place
@@ -151,9 +166,15 @@ class Reader {
   // not allow it (the memory is left as it was).
   bool AdoptInPlace(SyncedMemory& mem);
   dnnl::memory Read(SyncedMemory& mem, bool keep_scratch);
+  // Converts `from` (held in from_) into `to` (want_).
+  void Convert(dnnl::memory from, dnnl::memory to);
 
   dnnl::memory::desc plain_, want_, from_;
   dnnl::primitive_attr attr_;
+  bool unscaled_ = true;  // attr_ has no scale: a plain type conversion
+  dnnl::memory kept_;
+  const SyncedMemory* kept_from_ = nullptr;
+  uint64_t kept_version_ = 0;
   dnnl::reorder reorder_;
   std::shared_ptr<const DnnlLayout> layout_;  // want_, for Adopt
 };

@@ -334,11 +334,18 @@ void DnnlConvLayer<Kind>::BuildBackward() {
   // kernel for runs its backward in fp32.
   backward_precision_ = precision_ == BF16 ? BF16 : FP32;
   // bf16 has direct kernels only. Where fp32 training runs Winograd (3x3,
-  // stride 1), its backward passes were measured faster than bf16's direct
-  // ones (bench/precision.sh, BENCH_PREC_PROFILE=1): such a layer computes
-  // its forward pass in bf16 and its backward passes in fp32 Winograd.
+  // stride 1) on maps its 4x4 output tiles cover with little waste, its
+  // backward passes were measured faster than bf16's direct ones
+  // (bench/precision.sh, BENCH_PREC_PROFILE=1: VGG16's 224 to 14 pixel
+  // maps): such a layer computes its forward pass in bf16 and its backward
+  // passes in fp32 Winograd. On AlexNet's 13 x 13 maps the tiles compute
+  // 16 x 16 outputs, a third of them thrown away, and bf16 direct is faster.
   const dnnl::algorithm forward_algorithm = algorithm_;
-  if (backward_precision_ == BF16 && WinogradPays(false)) {
+  auto tiles_used = [](int outputs) {
+    return static_cast<double>(outputs) / ((outputs + 3) / 4 * 4);
+  };
+  if (backward_precision_ == BF16 && WinogradPays(false) &&
+      tiles_used(output_shape_[0]) * tiles_used(output_shape_[1]) >= 0.75) {
     backward_precision_ = FP32;
     algorithm_ = dnnl::algorithm::convolution_winograd;
     LOG(INFO) << this->layer_param().name() << " computes its backward in fp32 Winograd, "
@@ -432,8 +439,12 @@ void DnnlConvLayer<Kind>::Forward_cpu(const std::vector<Blob*>& bottom,
   dnnl::stream& s = CpuStream();
   std::unordered_map<int, dnnl::memory> args;
   args[DNNL_ARG_WEIGHTS] = ForwardWeights(&args);
+  // Training in bf16: the converted input is kept for the weight gradient.
+  const bool keep = precision_ == BF16 && phase_ == TRAIN && bottom.size() == 1 &&
+                    this->param_propagate_down(0);
   for (size_t i = 0; i < bottom.size(); ++i) {
-    args[DNNL_ARG_SRC] = fwd_src_.Read(*bottom[i]->data());
+    args[DNNL_ARG_SRC] =
+        keep ? fwd_src_.ReadKept(*bottom[i]->data()) : fwd_src_.Read(*bottom[i]->data());
     args[DNNL_ARG_DST] = fwd_dst_.Target(*top[i]->data());
     fwd_.execute(s, args);
   }
@@ -466,8 +477,10 @@ void DnnlConvLayer<Kind>::Backward_cpu(const std::vector<Blob*>& top,
     dnnl::memory diff_dst;
     if (weight_grad || bias_grad) {
       diff_dst = bw_diff_dst_.Read(top_diff);
+      SyncedMemory& input = *bottom[i]->data();
+      const bool kept = fwd_src_.Keeps(input) && fwd_src_.want() == bw_src_.want();
       std::unordered_map<int, dnnl::memory> args = {
-          {DNNL_ARG_SRC, bw_src_.Read(*bottom[i]->data())},
+          {DNNL_ARG_SRC, kept ? fwd_src_.kept() : bw_src_.Read(input)},
           {DNNL_ARG_DIFF_DST, diff_dst},
           {DNNL_ARG_DIFF_WEIGHTS, bw_diff_weights_}};
       if (bias_term_) args[DNNL_ARG_DIFF_BIAS] = bw_diff_bias_;

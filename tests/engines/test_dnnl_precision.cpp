@@ -21,6 +21,7 @@
 #include "crema/net.hpp"
 #include "crema/precision.hpp"
 #include "crema/solver.hpp"
+#include "crema/tool.hpp"
 #include "support/test_util.hpp"
 
 #ifdef CREMA_HAVE_DNNL
@@ -168,6 +169,16 @@ Agreement Compare(const std::string& text, Precision precision, int batches,
   fp32.ToProto(&weights);
   NetParameter low = param;
   low.set_precision(precision);
+  // CREMA_PRECISION_ONLY=name[,name...]: only those layers in `precision`,
+  // to measure what each layer costs.
+  if (const char* only = std::getenv("CREMA_PRECISION_ONLY")) {
+    const std::vector<std::string> names = SplitCommas(only);
+    for (LayerParameter& layer : *low.mutable_layer()) {
+      if (std::find(names.begin(), names.end(), layer.name()) == names.end()) {
+        layer.set_precision(FP32);
+      }
+    }
+  }
   if (precision == INT8) {
     CalibrationOptions options;
     options.method = method;
@@ -499,11 +510,15 @@ TEST(PrecisionTraining, Int8SolverIsRefused) {
 // The zoo nets with random weights over 1000 images: slow, so only on demand.
 TEST(PrecisionNet, ZooNetsAgreeWithFp32) {
   if (!std::getenv("CREMA_PRECISION_ZOO")) {
-    GTEST_SKIP() << "set CREMA_PRECISION_ZOO=1 to run the zoo nets over 1000 images";
+    GTEST_SKIP() << "set CREMA_PRECISION_ZOO=1 (or =alexnet, =vgg16) to run the zoo nets "
+                    "over 1000 images";
   }
   SKIP_WITHOUT(BF16);
   SKIP_WITHOUT(INT8);
+  // CREMA_PRECISION_ZOO=1: both nets; or the names of the ones to run.
+  const std::string zoo = std::getenv("CREMA_PRECISION_ZOO");
   for (const char* net : {"alexnet", "vgg16"}) {
+    if (zoo != "1" && zoo.find(net) == std::string::npos) continue;
     NetParameter param;
     ReadNetParamsFromTextFile(StrCat(CREMA_SOURCE_DIR, "/models/", net, "/deploy.prototxt"),
                               &param);

@@ -55,6 +55,36 @@ float PercentileOf(const Range& range, double percentile) {
   return range.max_abs;
 }
 
+// The |x| range that rounds the counted inputs with the least squared
+// error: inputs above the range are clipped to it (their error grows with
+// their distance), those inside are rounded to one of `steps` steps (an
+// error of step^2 / 12 each). Candidates are the histogram's bin edges.
+float MinimumErrorOf(const Range& range, int steps) {
+  const double bin = range.max_abs / kBins;
+  double best_error = -1;
+  int best = kBins;
+  for (int t = 16; t <= kBins; ++t) {
+    const double top = t * bin;
+    const double step = top / steps;
+    double error = 0;
+    for (int b = 0; b < kBins; ++b) {
+      const double count = range.histogram[b];
+      if (count == 0) continue;
+      if (b < t) {
+        error += count * step * step / 12;
+      } else {
+        const double over = (b + 0.5) * bin - top;
+        error += count * over * over;
+      }
+    }
+    if (best_error < 0 || error < best_error) {
+      best_error = error;
+      best = t;
+    }
+  }
+  return static_cast<float>(best * bin);
+}
+
 void AddWeightScales(Layer& layer, LayerCalibration* c) {
   if (layer.blobs().empty()) return;
   const Blob& w = *layer.blobs()[0];
@@ -73,8 +103,10 @@ void AddWeightScales(Layer& layer, LayerCalibration* c) {
 
 CalibrationParameter Calibrate(Net* net, const CalibrationOptions& options,
                                const std::function<void(int pass)>& feed) {
-  if (options.method != "percentile" && options.method != "maxabs") {
-    Throw("Unknown calibration method '", options.method, "'; use percentile or maxabs.");
+  if (options.method != "percentile" && options.method != "maxabs" &&
+      options.method != "mse") {
+    Throw("Unknown calibration method '", options.method,
+          "'; use percentile, mse or maxabs.");
   }
   if (options.iterations < 1) Throw("Calibration needs at least one iteration.");
   std::vector<int> layers;
@@ -82,7 +114,7 @@ CalibrationParameter Calibrate(Net* net, const CalibrationOptions& options,
     if (Quantizable(*net->layers()[i]) && !net->bottom_vecs()[i].empty()) layers.push_back(i);
   }
   std::vector<Range> ranges(layers.size());
-  const bool histogram = options.method == "percentile";
+  const bool histogram = options.method != "maxabs";
   for (int round = 0; round < (histogram ? 2 : 1); ++round) {
     for (int it = 0; it < options.iterations; ++it) {
       if (feed) feed(round * options.iterations + it);
@@ -95,7 +127,7 @@ CalibrationParameter Calibrate(Net* net, const CalibrationOptions& options,
     }
   }
   CalibrationParameter out;
-  out.set_method(histogram ? "percentile" : "maxabs");
+  out.set_method(options.method);
   if (!layers.empty()) {
     const Blob& first = *net->bottom_vecs()[layers[0]][0];
     out.set_images(options.iterations * (first.num_axes() > 0 ? first.shape(0) : 1));
@@ -104,7 +136,9 @@ CalibrationParameter Calibrate(Net* net, const CalibrationOptions& options,
     Layer& layer = *net->layers()[layers[l]];
     LayerCalibration* c = out.add_layer();
     c->set_name(layer.layer_param().name());
-    float max = histogram ? PercentileOf(ranges[l], options.percentile) : ranges[l].max_abs;
+    float max = ranges[l].max_abs;
+    if (options.method == "percentile") max = PercentileOf(ranges[l], options.percentile);
+    if (options.method == "mse") max = MinimumErrorOf(ranges[l], ranges[l].negative ? 127 : 255);
     c->set_input_max(max > 0.f ? max : 1.f);
     c->set_input_signed(ranges[l].negative);
     AddWeightScales(layer, c);

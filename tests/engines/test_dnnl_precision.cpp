@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -239,7 +240,7 @@ TEST(PrecisionNet, Bf16ReducedAlexNetAgreesWithFp32) {
 
 TEST(PrecisionNet, Int8LeNetAgreesWithFp32) {
   SKIP_WITHOUT(INT8);
-  for (const char* method : {"percentile", "maxabs"}) {
+  for (const char* method : {"percentile", "mse", "maxabs"}) {
     const Agreement a = Compare(LeNetLike(50), INT8, 4, method);
     std::cout << "int8 LeNet (" << method << "): top-1 agreement " << a.agreement() << " over "
               << a.images << " images, logits relative error " << a.relative_error()
@@ -262,6 +263,50 @@ TEST(PrecisionNet, Int8ReducedAlexNetAgreesWithFp32) {
 }
 
 // Converted weights are kept, and converted again when the weights change.
+// Calibration's mse method picks the range that quantizes the inputs it saw
+// with the least squared error: on heavy-tailed inputs (exponential), less
+// than maxabs and percentile's error, and a range below the largest input.
+TEST(Calibration, MseRangeRoundsTheInputsWithTheLeastError) {
+  NetParameter param = ParseText<NetParameter>(
+      "name: 'q' layer { name: 'data' type: 'Input' top: 'data' input_param { shape { "
+      "dim: 50 dim: 400 } } } layer { name: 'ip' type: 'InnerProduct' bottom: 'data' "
+      "top: 'ip' inner_product_param { num_output: 2 weight_filler { type: 'xavier' } } }");
+  param.mutable_state()->set_phase(TEST);
+  Net net(param);
+  Blob& input = *net.input_blobs()[0];
+  cv::RNG rng(3);
+  std::vector<float> values(input.count());
+  for (float& x : values) x = static_cast<float>(-std::log(1.0 - rng.uniform(0.0, 1.0)));
+  auto feed = [&](int) { std::copy(values.begin(), values.end(), input.mutable_cpu_data()); };
+  // The squared error of rounding `values` to 255 steps of [0, top].
+  auto error = [&](float top) {
+    double e = 0;
+    for (float x : values) {
+      const double q = std::round(std::min(x, top) / top * 255) * top / 255;
+      e += (q - x) * (q - x);
+    }
+    return e;
+  };
+  std::map<std::string, float> range;
+  for (const char* method : {"mse", "percentile", "maxabs"}) {
+    CalibrationOptions options;
+    options.method = method;
+    options.iterations = 1;
+    const CalibrationParameter c = Calibrate(&net, options, feed);
+    ASSERT_EQ(c.layer_size(), 1);
+    EXPECT_EQ(c.method(), method);
+    EXPECT_FALSE(c.layer(0).input_signed());
+    range[method] = c.layer(0).input_max();
+  }
+  std::cout << "exponential inputs: range mse " << range["mse"] << " (error " << error(range["mse"])
+            << "), percentile " << range["percentile"] << " (" << error(range["percentile"])
+            << "), maxabs " << range["maxabs"] << " (" << error(range["maxabs"]) << ")"
+            << std::endl;
+  EXPECT_LT(range["mse"], range["maxabs"]);
+  EXPECT_LT(error(range["mse"]), error(range["maxabs"]));
+  EXPECT_LT(error(range["mse"]), error(range["percentile"]));
+}
+
 TEST(PrecisionNet, ChangedWeightsReachTheBf16Copy) {
   SKIP_WITHOUT(BF16);
   NetParameter param = ParseText<NetParameter>(LeNetLike(2));
@@ -545,7 +590,7 @@ TEST(PrecisionNet, ZooNetsAgreeWithFp32) {
     const struct {
       Precision precision;
       const char* method;  // int8 calibration
-    } runs[] = {{BF16, ""}, {INT8, "percentile"}, {INT8, "maxabs"}};
+    } runs[] = {{BF16, ""}, {INT8, "percentile"}, {INT8, "mse"}, {INT8, "maxabs"}};
     for (const auto& run : runs) {
       const Agreement a = Compare(text, run.precision, 100, run.method);
       std::cout << net << " " << PrecisionName(run.precision) << " " << run.method

@@ -4,12 +4,13 @@
 # once in fp32 and once in bf16 (train --precision=bf16), then scores on
 # all 10,000 test images:
 #   - the fp32-trained weights in fp32, in bf16, and in int8 (calibrated by
-#     tools/calibrate on 10 batches of the training set, percentile and
-#     maxabs);
+#     tools/calibrate on 10 batches of the training set: percentile, mse
+#     and maxabs);
 #   - the bf16-trained weights in fp32 and in bf16.
 # Prints one table; each accuracy's difference from the fp32 one.
 #
 #   bash bench/mnist_precision.sh [BUILD_DIR]     (BUILD_DIR defaults to build)
+#   MNIST_ITERATIONS=N: train N iterations instead of the solver's 10,000.
 #
 # The MNIST idx files come from $CREMA_SHARED_DIR/data/mnist (default
 # ../shared/data/mnist next to the repository), as for bench/mnist.sh. Logs,
@@ -20,6 +21,7 @@ cd "$ROOT"
 BUILD_DIR=${1:-build}
 SHARED=${CREMA_SHARED_DIR:-$ROOT/../shared}
 OUT="$BUILD_DIR/bench/mnist_precision"
+ITERATIONS=${MNIST_ITERATIONS:-10000}
 SOLVER=models/lenet/lenet_solver.prototxt
 NET=models/lenet/lenet_train_test.prototxt
 for tool in train test calibrate; do
@@ -41,8 +43,9 @@ mkdir -p "$OUT"
 train() {
   local p=$1
   mkdir -p "$OUT/$p"
-  sed -E "s|^snapshot_prefix:.*|snapshot_prefix: \"$OUT/$p/lenet\"|" "$SOLVER" \
-    > "$OUT/$p/solver.prototxt"
+  sed -E -e "s|^snapshot_prefix:.*|snapshot_prefix: \"$OUT/$p/lenet\"|" \
+    -e "s|^max_iter:.*|max_iter: $ITERATIONS|" -e "s|^snapshot:.*|snapshot: $ITERATIONS|" \
+    "$SOLVER" > "$OUT/$p/solver.prototxt"
   echo "Training LeNet on MNIST in $p (log: $OUT/$p/train.log)"
   if ! "$BUILD_DIR/tools/train" --solver="$OUT/$p/solver.prototxt" --precision="$p" \
        >"$OUT/$p/train.log" 2>&1; then
@@ -67,9 +70,9 @@ score() {
 
 train fp32
 train bf16
-fp32_weights="$OUT/fp32/lenet_iter_10000.caffemodel"
-bf16_weights="$OUT/bf16/lenet_iter_10000.caffemodel"
-for method in percentile maxabs; do
+fp32_weights="$OUT/fp32/lenet_iter_$ITERATIONS.caffemodel"
+bf16_weights="$OUT/bf16/lenet_iter_$ITERATIONS.caffemodel"
+for method in percentile mse maxabs; do
   "$BUILD_DIR/tools/calibrate" --model="$NET" --weights="$fp32_weights" --iterations=10 \
     --method="$method" --output="$OUT/$method.prototxt" >"$OUT/calibrate_$method.log" 2>&1
 done
@@ -81,10 +84,11 @@ row() {
 }
 fell_back=""
 grep -q "not supported by this CPU" "$OUT"/*.log 2>/dev/null && fell_back=" (this CPU lacks bf16/int8: those rows ran fp32)"
-printf '%-44s %8s %7s\n' "LeNet on MNIST, 10,000 test images" accuracy "vs fp32"
+printf '%-44s %8s %7s\n' "LeNet on MNIST ($ITERATIONS iterations)" accuracy "vs fp32"
 row "trained fp32, scored fp32" "$reference"
 row "trained fp32, scored bf16" "$(score "$fp32_weights" bf16)"
 row "trained fp32, scored int8 (percentile)" "$(score "$fp32_weights" int8 "$OUT/percentile.prototxt")"
+row "trained fp32, scored int8 (mse)" "$(score "$fp32_weights" int8 "$OUT/mse.prototxt")"
 row "trained fp32, scored int8 (maxabs)" "$(score "$fp32_weights" int8 "$OUT/maxabs.prototxt")"
 row "trained bf16, scored fp32" "$(score "$bf16_weights" fp32)"
 row "trained bf16, scored bf16" "$(score "$bf16_weights" bf16)"

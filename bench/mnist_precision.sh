@@ -4,7 +4,8 @@
 # once in fp32 and once in bf16 (train --precision=bf16), then scores on
 # all 10,000 test images:
 #   - the fp32-trained weights in fp32, in bf16, and in int8 (calibrated by
-#     tools/calibrate on 10 batches of the training set: percentile, mse
+#     tools/calibrate on 10 batches of the training set (not the images it
+#     is scored on): percentile, mse
 #     and maxabs);
 #   - the bf16-trained weights in fp32 and in bf16.
 # Prints one table; each accuracy's difference from the fp32 one.
@@ -74,6 +75,7 @@ fp32_weights="$OUT/fp32/lenet_iter_$ITERATIONS.caffemodel"
 bf16_weights="$OUT/bf16/lenet_iter_$ITERATIONS.caffemodel"
 for method in percentile mse maxabs; do
   "$BUILD_DIR/tools/calibrate" --model="$NET" --weights="$fp32_weights" --iterations=10 \
+    --data=data/mnist/mnist_train_lmdb \
     --method="$method" --output="$OUT/$method.prototxt" >"$OUT/calibrate_$method.log" 2>&1
 done
 

@@ -3,10 +3,9 @@
 # standard solver (models/lenet/lenet_solver.prototxt, 10,000 iterations)
 # once in fp32 and once in bf16 (train --precision=bf16), then scores on
 # all 10,000 test images:
-#   - the fp32-trained weights in fp32, in bf16, and in int8 (calibrated by
+#   - the fp32-trained weights in fp32, in bf16, and in int8, calibrated by
 #     tools/calibrate on 10 batches of the training set (not the images it
-#     is scored on): percentile, mse
-#     and maxabs);
+#     is scored on) with each method: percentile, mse and maxabs;
 #   - the bf16-trained weights in fp32 and in bf16.
 # Prints one table; each accuracy's difference from the fp32 one.
 #

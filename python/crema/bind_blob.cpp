@@ -116,8 +116,9 @@ void BindLayerBlobs(py::module_& m) {
 void AssumeViewsWritten() {
   for (const auto& entry : LiveViews()) {
     // Plain values that an array may have changed since: an engine's form
-    // kept beside them is stale from now on.
-    if (entry.first->holds() == SyncedMemory::Holds::kBoth) entry.first->mutable_cpu_data();
+    // kept beside them, and any copy made from them (bf16 or int8 weights),
+    // are stale from now on.
+    if (entry.first->holds() != SyncedMemory::Holds::kEngine) entry.first->mutable_cpu_data();
   }
 }
 

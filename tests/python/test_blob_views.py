@@ -38,6 +38,26 @@ def test_forward_reads_what_the_view_wrote(lenet):
     assert np.shares_memory(out, lenet.blobs["prob"].data)
 
 
+def test_reduced_precision_forward_reads_what_a_held_view_wrote(tmp_path):
+    # A bf16 net keeps bf16 copies of its weights; a write through a view
+    # held across passes reaches them (on CPUs without bf16 the net runs
+    # fp32, and the same holds).
+    with open(os.path.join(MODELS, "lenet", "deploy.prototxt")) as f:
+        text = "precision: BF16\n" + f.read()
+    path = tmp_path / "lenet_bf16.prototxt"
+    path.write_text(text)
+    net = crema.Net(str(path), crema.TEST)
+    weights, bias = net.params["ip2"][0].data, net.params["ip2"][1].data
+    net.params["ip1"][0].data[...] = np.random.RandomState(1).rand(*net.params["ip1"][0].shape)
+    weights[...] = 100 * np.random.RandomState(2).randn(*weights.shape)
+    net.forward(data=np.random.RandomState(3).rand(*net.blobs["data"].shape))
+    # the bf16 copies were made there: now change the weights under them
+    weights[...] = 0
+    bias[...] = 0
+    bias[7] = 10
+    assert np.all(net.forward()["prob"].argmax(axis=1) == 7)
+
+
 def test_view_tracks_values_across_passes(lenet):
     prob = lenet.blobs["prob"].data
     lenet.blobs["data"].data[...] = 0

@@ -26,9 +26,9 @@ DEFINE_string(weights, "", "Comma-separated .caffemodel files with the trained w
 DEFINE_string(data, "", "An LMDB (replaces the Data layers' source) or a folder of images "
               "(fed to the Input; searched recursively). Empty: the net's own data layers.");
 DEFINE_int32(iterations, 10, "Forward passes per measuring round (batches).");
-DEFINE_string(method, "percentile", "percentile (clips the rarest inputs), mse (the range "
-              "with the least squared rounding and clipping error) or maxabs (covers every "
-              "input seen).");
+DEFINE_string(method, "mse", "mse (the range with the least squared rounding and clipping "
+              "error), percentile (clips the rarest inputs) or maxabs (covers every input "
+              "seen).");
 DEFINE_double(percentile, 99.99, "percentile: the share of |inputs| the range covers.");
 DEFINE_string(mean_value, "", "Image folders: mean per channel subtracted (e.g. 104,117,123).");
 DEFINE_double(scale, 1.0, "Image folders: multiplies pixels after mean subtraction.");
@@ -39,7 +39,7 @@ namespace {
 const char kUsage[] =
     "Writes an int8 calibration file for a trained net.\n"
     "Usage: calibrate --model=net.prototxt --weights=w.caffemodel [--data=LMDB|FOLDER]\n"
-    "                 [--iterations=10] [--method=percentile|mse|maxabs] [--output=FILE]";
+    "                 [--iterations=10] [--method=mse|percentile|maxabs] [--output=FILE]";
 
 bool IsImage(const std::filesystem::path& p) {
   std::string ext = p.extension().string();

@@ -161,7 +161,7 @@ struct Agreement {
 // Runs `batches` batches of generated images through an fp32 net and the
 // same net (same weights) in `precision`, and compares the top-1 classes.
 Agreement Compare(const std::string& text, Precision precision, int batches,
-                  const std::string& method = "percentile") {
+                  const std::string& method = "mse") {
   NetParameter param = ParseText<NetParameter>(text);
   param.mutable_state()->set_phase(TEST);
   Crema::set_random_seed(1701);  // the same weights whichever tests ran before
@@ -256,7 +256,7 @@ TEST(PrecisionNet, Int8ReducedAlexNetAgreesWithFp32) {
   std::cout << "int8 reduced AlexNet: top-1 agreement " << a.agreement() << " over "
             << a.images << " images, logits relative error " << a.relative_error() << std::endl;
   // Random weights give this small net low-margin logits, so 100 images
-  // measure agreement coarsely (0.94 with these weights); the 97% target is
+  // measure agreement coarsely (0.96 with these weights); the 97% target is
   // for the zoo nets over 1000 images (CREMA_PRECISION_ZOO=1).
   EXPECT_GE(a.agreement(), 0.9);
   EXPECT_LT(a.relative_error(), 0.05);

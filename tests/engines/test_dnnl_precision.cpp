@@ -342,6 +342,23 @@ void FillLabels(int first, Blob* labels) {
   for (int i = 0; i < labels->count(); ++i) y[i] = static_cast<float>((first + i) % 10);
 }
 
+// The net of `param` in bf16, with `fp32`'s weights.
+std::unique_ptr<Net> Bf16Twin(NetParameter param, Net& fp32) {
+  NetParameter weights;
+  fp32.ToProto(&weights);
+  param.set_precision(BF16);
+  auto twin = std::make_unique<Net>(param);
+  twin->CopyTrainedLayersFrom(weights);
+  return twin;
+}
+
+// `count` draws from N(0, 1).
+std::vector<float> Gaussian(int count, cv::RNG* rng) {
+  std::vector<float> values(count);
+  for (float& x : values) x = static_cast<float>(rng->gaussian(1.0));
+  return values;
+}
+
 // Relative L2 distance of `got` from `ref`.
 double RelativeError(const float* ref, const float* got, int n) {
   double err = 0, norm = 0;
@@ -383,17 +400,12 @@ TEST(PrecisionTraining, Bf16ConvolutionBackwardAgreesWithFp32) {
     param.mutable_state()->set_phase(TRAIN);
     Crema::set_random_seed(1701);
     Net fp32(param);
-    NetParameter weights;
-    fp32.ToProto(&weights);
-    param.set_precision(BF16);
-    Net bf16(param);
-    bf16.CopyTrainedLayersFrom(weights);
+    std::unique_ptr<Net> twin = Bf16Twin(param, fp32);
+    Net& bf16 = *twin;
     cv::RNG rng(7);
-    std::vector<float> input(fp32.input_blobs()[0]->count());
-    for (float& x : input) x = static_cast<float>(rng.gaussian(1.0));
+    const std::vector<float> input = Gaussian(fp32.input_blobs()[0]->count(), &rng);
     const int outputs = fp32.blob_by_name("conv")->count();
-    std::vector<float> top_diff(outputs);
-    for (float& x : top_diff) x = static_cast<float>(rng.gaussian(1.0));
+    const std::vector<float> top_diff = Gaussian(outputs, &rng);
     for (Net* net : {&fp32, &bf16}) {
       std::copy(input.begin(), input.end(), net->input_blobs()[0]->mutable_cpu_data());
       net->Forward();
@@ -489,17 +501,11 @@ TEST(PrecisionTraining, Bf16InnerProductFollowsItsUpdatedWeights) {
   param.set_force_backward(true);
   Crema::set_random_seed(5);
   Net fp32(param);
-  NetParameter weights;
-  fp32.ToProto(&weights);
-  NetParameter low = param;
-  low.set_precision(BF16);
-  Net bf16(low);
-  bf16.CopyTrainedLayersFrom(weights);
+  std::unique_ptr<Net> twin = Bf16Twin(param, fp32);
+  Net& bf16 = *twin;
   cv::RNG rng(11);
-  std::vector<float> input(fp32.input_blobs()[0]->count());
-  for (float& x : input) x = static_cast<float>(rng.gaussian(1.0));
-  std::vector<float> top_diff(fp32.output_blobs()[0]->count());
-  for (float& x : top_diff) x = static_cast<float>(rng.gaussian(1.0));
+  const std::vector<float> input = Gaussian(fp32.input_blobs()[0]->count(), &rng);
+  const std::vector<float> top_diff = Gaussian(fp32.output_blobs()[0]->count(), &rng);
   for (int step = 0; step < 4; ++step) {
     SCOPED_TRACE(step < 3 ? StrCat("after ", step, " updates") : "after a plain write");
     for (Net* net : {&fp32, &bf16}) {

@@ -168,7 +168,7 @@ dnnl::memory Reader::ReadKept(SyncedMemory& mem) {
 namespace {
 
 // Whether two descriptors arrange the same dimensions alike, whatever their
-// element types.
+// element types, with no padding (whose values a reorder would zero).
 bool SameArrangement(const dnnl::memory::desc& a, const dnnl::memory::desc& b) {
   const dnnl_memory_desc_t &x = a.data, &y = b.data;
   if (x.format_kind != dnnl_blocked || y.format_kind != dnnl_blocked || x.ndims != y.ndims ||
@@ -176,7 +176,8 @@ bool SameArrangement(const dnnl::memory::desc& a, const dnnl::memory::desc& b) {
     return false;
   }
   for (int d = 0; d < x.ndims; ++d) {
-    if (x.dims[d] != y.dims[d] || x.padded_dims[d] != y.padded_dims[d] ||
+    if (x.dims[d] != y.dims[d] || x.padded_dims[d] != x.dims[d] ||
+        y.padded_dims[d] != y.dims[d] ||
         x.padded_offsets[d] != y.padded_offsets[d] ||
         x.format_desc.blocking.strides[d] != y.format_desc.blocking.strides[d]) {
       return false;

@@ -32,6 +32,8 @@ DEFINE_string(method, "mse", "mse (the range with the least squared rounding and
 DEFINE_double(percentile, 99.99, "percentile: the share of |inputs| the range covers.");
 DEFINE_string(mean_value, "", "Image folders: mean per channel subtracted (e.g. 104,117,123).");
 DEFINE_double(scale, 1.0, "Image folders: multiplies pixels after mean subtraction.");
+DEFINE_bool(bias_correction, true, "Measure (in one more round of passes) the mean offset int8 "
+            "rounding gives each output channel, for the bias to cancel.");
 DEFINE_string(output, "", "The calibration file (default: next to the first weights file).");
 
 namespace {
@@ -39,7 +41,8 @@ namespace {
 const char kUsage[] =
     "Writes an int8 calibration file for a trained net.\n"
     "Usage: calibrate --model=net.prototxt --weights=w.caffemodel [--data=LMDB|FOLDER]\n"
-    "                 [--iterations=10] [--method=mse|percentile|maxabs] [--output=FILE]";
+    "                 [--iterations=10] [--method=mse|percentile|maxabs]\n"
+    "                 [--bias_correction=true] [--output=FILE]";
 
 bool IsImage(const std::filesystem::path& p) {
   std::string ext = p.extension().string();
@@ -116,6 +119,7 @@ int Calibrate(int argc, char** argv) {
   options.method = FLAGS_method;
   options.percentile = FLAGS_percentile;
   options.iterations = FLAGS_iterations;
+  options.bias_correction = FLAGS_bias_correction;
   auto feed = [&](int pass) { FeedImages(images, pass, &net); };
   const crema::CalibrationParameter result =
       folder ? crema::Calibrate(&net, options, feed) : crema::Calibrate(&net, options);

@@ -21,12 +21,17 @@ struct CalibrationOptions {
   std::string method = "mse";
   double percentile = 99.99;
   int iterations = 10;  // forward passes per measuring round
+  // Measure, in a further round, the mean offset int8 rounding gives each
+  // output channel, and write it for the bias to cancel.
+  bool bias_correction = true;
 };
 
-// Runs `net` forward 2 x options.iterations times (a round for the ranges'
-// bounds, one for their histograms; `feed`, if given, fills the inputs before
-// each pass) and returns the input range of every Convolution and
-// InnerProduct layer, with each layer's per-output-channel max |weight|.
+// Runs `net` forward in rounds of options.iterations passes (one for the
+// ranges' bounds, one for their histograms unless maxabs, one for the bias
+// corrections if asked; `feed`, if given, fills the inputs before each pass
+// and is told the pass's number) and returns the input range of every
+// Convolution and InnerProduct layer, with each layer's per-output-channel
+// max |weight| and bias correction.
 CalibrationParameter Calibrate(Net* net, const CalibrationOptions& options,
                                const std::function<void(int pass)>& feed = nullptr);
 

@@ -85,17 +85,192 @@ float MinimumErrorOf(const Range& range, int steps) {
   return static_cast<float>(best * bin);
 }
 
-void AddWeightScales(Layer& layer, LayerCalibration* c) {
-  if (layer.blobs().empty()) return;
+// The per-output-channel mean of what int8 rounding adds to a layer's
+// output, measured over the calibration passes and subtracted from its bias:
+// an output sums thousands of products, and while the rounding errors of
+// single weights and inputs are as often up as down, their products with
+// inputs that are mostly positive (after a ReLU) leave each output channel a
+// steady offset. The mean of every weight's input is collected (for a
+// convolution: per input channel and kernel offset, over the output
+// positions, padding included), as read in fp32 and as rounded to the
+// layer's int8 input steps; the offset is then
+//   sum over the weights of  q(w) * mean(q(x)) - w * mean(x).
+class OutputOffset {
+ public:
+  OutputOffset(Layer& layer, const LayerCalibration& c) : layer_(layer) {
+    const LayerParameter& p = layer.layer_param();
+    if (layer.blobs().empty()) return;
+    const Blob& w = *layer.blobs()[0];
+    if (p.type() == "Convolution") {
+      const ConvolutionParameter& cp = p.convolution_param();
+      if (w.num_axes() != 4 || cp.axis() != 1) return;  // 2-D convolutions
+      auto pick = [](bool has_hw, uint32_t hw, const google::protobuf::RepeatedField<uint32_t>& v,
+                     int axis, int fallback) {
+        if (has_hw) return static_cast<int>(hw);
+        if (v.empty()) return fallback;
+        return static_cast<int>(v[v.size() == 1 ? 0 : axis]);
+      };
+      const bool kh = cp.has_kernel_h() || cp.has_kernel_w();
+      kernel_ = {pick(kh, cp.kernel_h(), cp.kernel_size(), 0, 1),
+                 pick(kh, cp.kernel_w(), cp.kernel_size(), 1, 1)};
+      const bool sh = cp.has_stride_h() || cp.has_stride_w();
+      stride_ = {pick(sh, cp.stride_h(), cp.stride(), 0, 1),
+                 pick(sh, cp.stride_w(), cp.stride(), 1, 1)};
+      const bool ph = cp.has_pad_h() || cp.has_pad_w();
+      pad_ = {pick(ph, cp.pad_h(), cp.pad(), 0, 0), pick(ph, cp.pad_w(), cp.pad(), 1, 0)};
+      if (cp.has_pad_t()) pad_[0] = static_cast<int>(cp.pad_t());
+      if (cp.has_pad_l()) pad_[1] = static_cast<int>(cp.pad_l());
+      dilation_ = {pick(false, 0, cp.dilation(), 0, 1), pick(false, 0, cp.dilation(), 1, 1)};
+      group_ = std::max(1, static_cast<int>(cp.group()));
+      conv_ = true;
+    } else {
+      const InnerProductParameter& ip = p.inner_product_param();
+      transposed_ = ip.transpose();
+    }
+    scale_ = (c.input_signed() ? 127.f : 255.f) / c.input_max();
+    signed_ = c.input_signed();
+    columns_ = conv_ ? static_cast<size_t>(w.shape(1)) * group_ * kernel_[0] * kernel_[1]
+                     : static_cast<size_t>(transposed_ ? w.shape(0) : w.shape(1));
+    sum_x_.assign(columns_, 0.0);
+    sum_q_.assign(columns_, 0.0);
+    usable_ = true;
+  }
+
+  bool usable() const { return usable_; }
+
+  // Adds one pass's input (`top` gives a convolution's output positions).
+  void Add(const Blob& input, const Blob& top) {
+    const float* x = input.cpu_data();
+    if (!conv_) {
+      if (input.count() % columns_ != 0) return;
+      const size_t rows = input.count() / columns_;
+      for (size_t r = 0; r < rows; ++r) {
+        for (size_t k = 0; k < columns_; ++k) {
+          const float v = x[r * columns_ + k];
+          sum_x_[k] += v;
+          sum_q_[k] += Rounded(v);
+        }
+      }
+      samples_ += static_cast<double>(rows);
+      return;
+    }
+    if (input.num_axes() != 4 || top.num_axes() != 4) return;
+    const int n = input.shape(0), channels = input.shape(1), h = input.shape(2),
+              w = input.shape(3);
+    const int out_h = top.shape(2), out_w = top.shape(3);
+    if (static_cast<size_t>(channels) * kernel_[0] * kernel_[1] != columns_) return;
+    for (int i = 0; i < n; ++i) {
+      for (int c = 0; c < channels; ++c) {
+        const float* plane = x + (static_cast<size_t>(i) * channels + c) * h * w;
+        for (int ky = 0; ky < kernel_[0]; ++ky) {
+          for (int kx = 0; kx < kernel_[1]; ++kx) {
+            double sx = 0, sq = 0;
+            for (int oy = 0; oy < out_h; ++oy) {
+              const int y = oy * stride_[0] - pad_[0] + ky * dilation_[0];
+              if (y < 0 || y >= h) continue;  // padding: zero either way
+              for (int ox = 0; ox < out_w; ++ox) {
+                const int xx = ox * stride_[1] - pad_[1] + kx * dilation_[1];
+                if (xx < 0 || xx >= w) continue;
+                const float v = plane[y * w + xx];
+                sx += v;
+                sq += Rounded(v);
+              }
+            }
+            const size_t col = (static_cast<size_t>(c) * kernel_[0] + ky) * kernel_[1] + kx;
+            sum_x_[col] += sx;
+            sum_q_[col] += sq;
+          }
+        }
+      }
+    }
+    samples_ += static_cast<double>(n) * out_h * out_w;
+  }
+
+  // The offset of each output channel, in the output's units.
+  std::vector<float> Offsets(const std::vector<float>& channel_max) const {
+    const Blob& weights = *layer_.blobs()[0];
+    const float* w = weights.cpu_data();
+    const int outputs = static_cast<int>(channel_max.size());
+    std::vector<float> offsets(outputs, 0.f);
+    if (samples_ == 0) return offsets;
+    const size_t per = weights.count() / outputs;  // weights per output
+    const int per_group = outputs / group_;
+    for (int o = 0; o < outputs; ++o) {
+      const float steps = 127.f / channel_max[o];
+      double offset = 0;
+      for (size_t k = 0; k < per; ++k) {
+        const float v = transposed_ ? w[k * outputs + o] : w[o * per + k];
+        const float q = std::nearbyint(v * steps) / steps;
+        // A convolution's weights of output o read group (o / per_group)'s
+        // channels; an inner product's read every input.
+        const size_t col = conv_ ? (o / per_group) * per + k : k;
+        offset += (q * sum_q_[col] - v * sum_x_[col]) / samples_;
+      }
+      offsets[o] = static_cast<float>(offset);
+    }
+    return offsets;
+  }
+
+ private:
+  // x as int8 reads it: rounded to the input's steps, clipped to its range.
+  float Rounded(float v) const {
+    const float q = std::nearbyint(v * scale_);
+    return std::min(signed_ ? 127.f : 255.f, std::max(signed_ ? -128.f : 0.f, q)) / scale_;
+  }
+
+  Layer& layer_;
+  bool usable_ = false, conv_ = false, transposed_ = false, signed_ = false;
+  std::vector<int> kernel_, stride_, pad_, dilation_;
+  int group_ = 1;
+  float scale_ = 1.f;
+  size_t columns_ = 0;
+  std::vector<double> sum_x_, sum_q_;
+  double samples_ = 0;
+};
+
+std::vector<float> ChannelMax(Layer& layer) {
+  std::vector<float> max;
+  if (layer.blobs().empty()) return max;
   const Blob& w = *layer.blobs()[0];
-  const int channels = w.shape(0);
-  if (channels == 0) return;
-  const int per = w.count() / channels;
+  const bool transposed = layer.layer_param().type() == "InnerProduct" &&
+                          layer.layer_param().inner_product_param().transpose();
+  const int channels = transposed ? w.shape(1) : w.shape(0);
+  if (channels == 0) return max;
+  const size_t per = w.count() / channels;
+  max.assign(channels, 0.f);
   const float* data = w.cpu_data();
-  for (int o = 0; o < channels; ++o) {
-    float m = 0.f;
-    for (int i = 0; i < per; ++i) m = std::max(m, std::fabs(data[o * per + i]));
-    c->add_weight_scale(m);
+  for (size_t i = 0; i < static_cast<size_t>(w.count()); ++i) {
+    const size_t o = transposed ? i % channels : i / per;
+    max[o] = std::max(max[o], std::fabs(data[i]));
+  }
+  for (float& m : max) {
+    if (m == 0.f) m = 1.f;  // an all-zero channel: any scale will do
+  }
+  return max;
+}
+
+// Another round of passes measures each layer's output offset (OutputOffset)
+// and writes it as the layer's bias_correction.
+void CorrectBiases(Net* net, const std::vector<int>& layers, const CalibrationOptions& options,
+                   const std::function<void(int pass)>& feed, CalibrationParameter* out) {
+  std::vector<OutputOffset> offsets;
+  for (size_t l = 0; l < layers.size(); ++l) {
+    offsets.emplace_back(*net->layers()[layers[l]], out->layer(l));
+  }
+  for (int it = 0; it < options.iterations; ++it) {
+    if (feed) feed(2 * options.iterations + it);
+    net->Forward();
+    for (size_t l = 0; l < layers.size(); ++l) {
+      if (!offsets[l].usable()) continue;
+      offsets[l].Add(*net->bottom_vecs()[layers[l]][0], *net->top_vecs()[layers[l]][0]);
+    }
+  }
+  for (size_t l = 0; l < layers.size(); ++l) {
+    Layer& layer = *net->layers()[layers[l]];
+    // Only a layer with a bias can take the correction.
+    if (!offsets[l].usable() || layer.blobs().size() < 2) continue;
+    LayerCalibration* c = out->mutable_layer(l);
+    for (float offset : offsets[l].Offsets(ChannelMax(layer))) c->add_bias_correction(offset);
   }
 }
 
@@ -141,8 +316,9 @@ CalibrationParameter Calibrate(Net* net, const CalibrationOptions& options,
     if (options.method == "mse") max = MinimumErrorOf(ranges[l], ranges[l].negative ? 127 : 255);
     c->set_input_max(max > 0.f ? max : 1.f);
     c->set_input_signed(ranges[l].negative);
-    AddWeightScales(layer, c);
+    for (float m : ChannelMax(layer)) c->add_weight_scale(m);
   }
+  if (options.bias_correction) CorrectBiases(net, layers, options, feed, &out);
   return out;
 }
 

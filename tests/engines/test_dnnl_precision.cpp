@@ -262,7 +262,6 @@ TEST(PrecisionNet, Int8ReducedAlexNetAgreesWithFp32) {
   EXPECT_LT(a.relative_error(), 0.05);
 }
 
-// Converted weights are kept, and converted again when the weights change.
 // Calibration's mse method picks the range that quantizes the inputs it saw
 // with the least squared error: on heavy-tailed inputs (exponential), less
 // than maxabs and percentile's error, and a range below the largest input.
@@ -307,6 +306,171 @@ TEST(Calibration, MseRangeRoundsTheInputsWithTheLeastError) {
   EXPECT_LT(error(range["mse"]), error(range["percentile"]));
 }
 
+// A weight as int8 reads it: `steps` steps of its output channel's max |w|.
+float RoundedWeight(float w, float channel_max) {
+  const float steps = 127.f / channel_max;
+  return std::nearbyint(w * steps) / steps;
+}
+
+// An input as int8 reads it, for a calibrated range.
+float RoundedInput(float x, const LayerCalibration& c) {
+  const float scale = (c.input_signed() ? 127.f : 255.f) / c.input_max();
+  const float q = std::nearbyint(x * scale);
+  return std::min(c.input_signed() ? 127.f : 255.f, std::max(c.input_signed() ? -128.f : 0.f, q)) /
+         scale;
+}
+
+std::vector<float> ChannelMaxOf(const Blob& w, int channels, bool channel_outer) {
+  std::vector<float> max(channels, 0.f);
+  for (int i = 0; i < w.count(); ++i) {
+    const int o = channel_outer ? i / (w.count() / channels) : i % channels;
+    max[o] = std::max(max[o], std::fabs(w.cpu_data()[i]));
+  }
+  return max;
+}
+
+// The bias correction is the mean, over the calibration inputs and output
+// positions, of what rounding weights and inputs to int8 adds to each output
+// channel: computed here by direct convolution (padding, stride, groups) and
+// by a transposed inner product's sums.
+TEST(Calibration, BiasCorrectionIsTheMeanOffsetOfInt8Rounding) {
+  NetParameter param = ParseText<NetParameter>(
+      "name: 'q' layer { name: 'data' type: 'Input' top: 'data' input_param { shape { "
+      "dim: 2 dim: 4 dim: 7 dim: 6 } } } "
+      "layer { name: 'conv' type: 'Convolution' bottom: 'data' top: 'conv' convolution_param { "
+      "num_output: 6 kernel_h: 3 kernel_w: 2 stride: 2 pad_h: 1 pad_w: 1 group: 2 "
+      "weight_filler { type: 'gaussian' std: 0.3 } bias_filler { type: 'constant' value: 0.5 } } } "
+      "layer { name: 'ip' type: 'InnerProduct' bottom: 'conv' top: 'ip' inner_product_param { "
+      "num_output: 5 transpose: true weight_filler { type: 'gaussian' std: 0.3 } "
+      "bias_filler { type: 'constant' value: 0.5 } } }");
+  param.mutable_state()->set_phase(TEST);
+  Crema::set_random_seed(11);
+  Net net(param);
+  Blob& input = *net.input_blobs()[0];
+  cv::RNG rng(5);
+  std::vector<float> values(input.count());
+  for (float& x : values) x = static_cast<float>(rng.uniform(0.1, 1.0));
+  auto feed = [&](int) { std::copy(values.begin(), values.end(), input.mutable_cpu_data()); };
+  CalibrationOptions options;
+  options.method = "maxabs";
+  options.iterations = 1;
+  const CalibrationParameter c = Calibrate(&net, options, feed);
+  ASSERT_EQ(c.layer_size(), 2);
+
+  // The convolution, directly: output (6 x 4 x 4), each group of 3 outputs
+  // reading 2 of the 4 channels.
+  const Blob& cw = *net.layer_by_name("conv")->blobs()[0];
+  const LayerCalibration& cc = c.layer(0);
+  ASSERT_FALSE(cc.input_signed());
+  ASSERT_EQ(cc.bias_correction_size(), 6);
+  const std::vector<float> cmax = ChannelMaxOf(cw, 6, true);
+  const int h = 7, w = 6, oh = 4, ow = 4;
+  ASSERT_EQ(net.blob_by_name("conv")->shape(), (std::vector<int>{2, 6, oh, ow}));
+  for (int o = 0; o < 6; ++o) {
+    double offset = 0;
+    for (int n = 0; n < 2; ++n) {
+      for (int y = 0; y < oh; ++y) {
+        for (int x = 0; x < ow; ++x) {
+          for (int ci = 0; ci < 2; ++ci) {
+            const int channel = (o / 3) * 2 + ci;
+            for (int ky = 0; ky < 3; ++ky) {
+              for (int kx = 0; kx < 2; ++kx) {
+                const int iy = y * 2 - 1 + ky, ix = x * 2 - 1 + kx;
+                if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                const float v = values[((n * 4 + channel) * h + iy) * w + ix];
+                const float wt = cw.cpu_data()[((o * 2 + ci) * 3 + ky) * 2 + kx];
+                offset += RoundedWeight(wt, cmax[o]) * RoundedInput(v, cc) - wt * v;
+              }
+            }
+          }
+        }
+      }
+    }
+    offset /= 2 * oh * ow;
+    EXPECT_NEAR(cc.bias_correction(o), offset, 1e-5 + 1e-3 * std::fabs(offset)) << "conv " << o;
+  }
+
+  // The inner product: K x N weights (transpose), signed inputs.
+  const Blob& iw = *net.layer_by_name("ip")->blobs()[0];
+  const Blob& conv = *net.blob_by_name("conv");
+  const LayerCalibration& ic = c.layer(1);
+  ASSERT_EQ(ic.bias_correction_size(), 5);
+  const int k = conv.count(1);
+  const std::vector<float> imax = ChannelMaxOf(iw, 5, false);
+  double largest = 0;
+  for (int o = 0; o < 5; ++o) {
+    double offset = 0;
+    for (int n = 0; n < 2; ++n) {
+      for (int i = 0; i < k; ++i) {
+        const float v = conv.cpu_data()[n * k + i], wt = iw.cpu_data()[i * 5 + o];
+        offset += RoundedWeight(wt, imax[o]) * RoundedInput(v, ic) - wt * v;
+      }
+    }
+    offset /= 2;
+    largest = std::max(largest, std::fabs(offset));
+    EXPECT_NEAR(ic.bias_correction(o), offset, 1e-5 + 1e-3 * std::fabs(offset)) << "ip " << o;
+  }
+  EXPECT_GT(largest, 1e-4) << "the rounding left no offset to measure";
+
+  options.bias_correction = false;
+  EXPECT_EQ(Calibrate(&net, options, feed).layer(0).bias_correction_size(), 0);
+}
+
+// With the bias correction an int8 inner product's outputs are, on average
+// over the inputs, fp32's; without it each channel keeps an offset (inputs
+// that are all positive turn the weights' rounding into a steady shift).
+TEST(PrecisionNet, Int8BiasCorrectionCancelsTheMeanOffset) {
+  SKIP_WITHOUT(INT8);
+  NetParameter param = ParseText<NetParameter>(
+      "name: 'q' layer { name: 'data' type: 'Input' top: 'data' input_param { shape { "
+      "dim: 64 dim: 600 } } } layer { name: 'ip' type: 'InnerProduct' bottom: 'data' "
+      "top: 'ip' inner_product_param { num_output: 32 weight_filler { type: 'gaussian' "
+      "std: 0.05 } bias_filler { type: 'constant' value: 0.1 } } }");
+  param.mutable_state()->set_phase(TEST);
+  Crema::set_random_seed(7);
+  Net fp32(param);
+  NetParameter weights;
+  fp32.ToProto(&weights);
+  cv::RNG rng(9);
+  std::vector<float> calibration_values(fp32.input_blobs()[0]->count());
+  std::vector<float> test_values(calibration_values.size());
+  for (float& x : calibration_values) x = static_cast<float>(rng.uniform(0.5, 1.0));
+  for (float& x : test_values) x = static_cast<float>(rng.uniform(0.5, 1.0));
+  auto fill = [](const std::vector<float>& v, Blob* b) {
+    std::copy(v.begin(), v.end(), b->mutable_cpu_data());
+  };
+  fill(test_values, fp32.input_blobs()[0]);
+  const Blob& ref = *fp32.Forward()[0];
+  const std::vector<float> expected(ref.cpu_data(), ref.cpu_data() + ref.count());
+  // The mean |mean error per channel| of an int8 net calibrated on other inputs.
+  auto mean_offset = [&](bool correct) {
+    CalibrationOptions options;
+    options.iterations = 1;
+    options.bias_correction = correct;
+    NetParameter low = param;
+    low.set_precision(INT8);
+    *low.mutable_calibration() =
+        Calibrate(&fp32, options, [&](int) { fill(calibration_values, fp32.input_blobs()[0]); });
+    Net net(low);
+    net.CopyTrainedLayersFrom(weights);
+    fill(test_values, net.input_blobs()[0]);
+    const Blob& got = *net.Forward()[0];
+    double total = 0;
+    for (int o = 0; o < 32; ++o) {
+      double offset = 0;
+      for (int n = 0; n < 64; ++n) offset += got.cpu_data()[n * 32 + o] - expected[n * 32 + o];
+      total += std::fabs(offset / 64);
+    }
+    return total / 32;
+  };
+  const double without = mean_offset(false), with = mean_offset(true);
+  std::cout << "int8 mean offset per channel: " << without << " without the bias correction, "
+            << with << " with it" << std::endl;
+  EXPECT_GT(without, 0.0);
+  EXPECT_LT(with, 0.25 * without);
+}
+
+// Converted weights are kept, and converted again when the weights change.
 TEST(PrecisionNet, ChangedWeightsReachTheBf16Copy) {
   SKIP_WITHOUT(BF16);
   NetParameter param = ParseText<NetParameter>(LeNetLike(2));

@@ -308,7 +308,7 @@ dnnl::memory DnnlConvLayer<Kind>::ForwardWeights(std::unordered_map<int, dnnl::m
   dnnl::memory weights = weight_cache_.Get(weight_data);
   if (stale || !output_scales_) {
     std::vector<float> scales, bias;
-    Int8Rescale(InputScale(this->layer_param().calibration()), weight_cache_.channel_max(),
+    Int8Rescale(this->layer_param().calibration(), weight_cache_.channel_max(),
                 bias_term_ ? blobs_[1]->cpu_data() : nullptr, &scales, &bias);
     const dnnl::memory::desc x = PlainDesc({num_output_}, tag::x);
     output_scales_ = dnnl::memory(x, CpuEngine());

@@ -115,7 +115,7 @@ class DnnlInnerProductLayer : public InnerProductLayer {
     dnnl::memory weights = weight_cache_.Get(weight_data);
     if (stale || !output_scales_) {
       std::vector<float> scales, scaled;
-      Int8Rescale(InputScale(layer_param_.calibration()), weight_cache_.channel_max(),
+      Int8Rescale(layer_param_.calibration(), weight_cache_.channel_max(),
                   bias ? blobs_[1]->cpu_data() : nullptr, &scales, &scaled);
       output_scales_ = dnnl::memory(PlainDesc({n_}, tag::x), CpuEngine());
       std::copy(scales.begin(), scales.end(),

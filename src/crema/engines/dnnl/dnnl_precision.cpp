@@ -98,14 +98,19 @@ const dnnl::memory& WeightCache::Get(SyncedMemory& mem) {
   return converted_;
 }
 
-void Int8Rescale(float input_scale, const std::vector<float>& channel_max, const float* bias,
-                 std::vector<float>* output_scales, std::vector<float>* scaled_bias) {
+void Int8Rescale(const LayerCalibration& calibration, const std::vector<float>& channel_max,
+                 const float* bias, std::vector<float>* output_scales,
+                 std::vector<float>* scaled_bias) {
+  const float input_scale = InputScale(calibration);
   const size_t n = channel_max.size();
+  const bool corrected = bias && static_cast<size_t>(calibration.bias_correction_size()) == n;
   output_scales->resize(n);
   scaled_bias->assign(n, 0.f);
   for (size_t c = 0; c < n; ++c) {
     (*output_scales)[c] = channel_max[c] / (127.f * input_scale);
-    if (bias) (*scaled_bias)[c] = bias[c] / (*output_scales)[c];
+    if (!bias) continue;
+    const float b = corrected ? bias[c] - calibration.bias_correction(static_cast<int>(c)) : bias[c];
+    (*scaled_bias)[c] = b / (*output_scales)[c];
   }
 }
 

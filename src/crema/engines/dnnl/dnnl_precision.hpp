@@ -60,8 +60,9 @@ class WeightCache {
 };
 
 // int8 output scales and bias: dst = os[c] * (sum of u8/s8 products +
-// bias[c] / os[c]), oneDNN 2's order (bias before the scale).
-void Int8Rescale(float input_scale, const std::vector<float>& channel_max,
+// bias[c] / os[c]), oneDNN 2's order (bias before the scale). The bias is
+// less the calibration's bias_correction, where it has one per channel.
+void Int8Rescale(const LayerCalibration& calibration, const std::vector<float>& channel_max,
                  const float* bias, std::vector<float>* output_scales,
                  std::vector<float>* scaled_bias);
 

@@ -362,29 +362,30 @@ TEST(DnnlLayout, TestNetSharingWeightsWithTheTrainNet) {
   }
 }
 
-// An AlexNet-like first layer (3 channels, 11x11, stride 4): oneDNN 2.6
-// leaves its output in nhwc, which LRN reads and writes as it is, and the
-// MAX pool after it keeps.
-TEST(DnnlLayout, LRNOnAChannelsLastInput) {
-  if (!HasDnnl()) GTEST_SKIP() << "crema was built without oneDNN";
-  auto net_on = [](const std::string& engine) {
-    NetParameter param = ParseText<NetParameter>(R"(
-      name: "nhwc" force_backward: true
+// conv1 (`conv`) -> LRN (`lrn`) -> `pool` pooling -> inner product, DNNL
+// against the reference over two forward and backward passes; LRN reads and
+// writes the layout conv1 leaves its output in.
+void CheckLRNAfterConvolution(const std::string& conv, const std::string& lrn,
+                              const std::string& pool = "MAX",
+                              const std::string& input = "dim: 2 dim: 3 dim: 67 dim: 67",
+                              const std::string& phase = "TEST") {
+  auto net_on = [&](const std::string& engine) {
+    return ParseText<NetParameter>(R"(
+      name: "lrn" force_backward: true state { phase: )" + phase + R"( }
       layer { name: "data" type: "Input" top: "data"
-              input_param { shape { dim: 2 dim: 3 dim: 67 dim: 67 } } }
+              input_param { shape { )" + input + R"( } } }
       layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1"
-              convolution_param { num_output: 40 kernel_size: 11 stride: 4 engine: )" +
-                                                 engine + R"(
+              convolution_param { )" + conv + " engine: " + engine + R"(
                                   weight_filler { type: "gaussian" std: 0.3 }
                                   bias_filler { type: "gaussian" std: 0.3 } } }
       layer { name: "norm1" type: "LRN" bottom: "conv1" top: "norm1"
-              lrn_param { local_size: 5 alpha: 0.1 beta: 0.75 engine: )" + engine + R"( } }
+              lrn_param { )" + lrn + " engine: " + engine + R"( } }
       layer { name: "pool1" type: "Pooling" bottom: "norm1" top: "pool1"
-              pooling_param { pool: MAX kernel_size: 3 stride: 2 engine: )" + engine + R"( } }
+              pooling_param { pool: )" + pool + R"( kernel_size: 3 stride: 2 engine: )" +
+                                   engine + R"( } }
       layer { name: "ip" type: "InnerProduct" bottom: "pool1" top: "ip"
               inner_product_param { num_output: 3 weight_filler { type: "gaussian" std: 0.1 } } }
     )");
-    return param;
   };
   Net fast(net_on("DNNL")), ref(net_on("CAFFE"));
   fast.set_plain_after_pass(false);
@@ -408,7 +409,35 @@ TEST(DnnlLayout, LRNOnAChannelsLastInput) {
       bad += CountBad(*fast.blob_by_name(name), *ref.blob_by_name(name), false, name);
       bad += CountBad(*fast.blob_by_name(name), *ref.blob_by_name(name), true, name);
     }
-    EXPECT_EQ(0, bad) << "pass " << pass;
+    EXPECT_EQ(0, bad) << conv << " / " << lrn << ", pass " << pass;
+  }
+}
+
+// An AlexNet-like first layer (3 channels, 11x11, stride 4): oneDNN 2.6
+// leaves its output in nhwc, which LRN reads and writes as it is, and the
+// MAX pool after it keeps.
+TEST(DnnlLayout, LRNOnAChannelsLastInput) {
+  if (!HasDnnl()) GTEST_SKIP() << "crema was built without oneDNN";
+  CheckLRNAfterConvolution("num_output: 40 kernel_size: 11 stride: 4",
+                           "local_size: 5 alpha: 0.1 beta: 0.75");
+}
+
+// A training net's 3x3 convolution on a small input leaves channel blocks
+// (nChw16c where the CPU has AVX-512, as kNet's conv1; 40 channels fill two
+// blocks and part of a third): windows of 3
+// and 5 channels reaching across blocks, other exponents, and k. (AVE
+// pooling: the two engines round LRN's sums in different orders, and MAX
+// pooling would route a gradient differently wherever that breaks a tie.)
+TEST(DnnlLayout, LRNOnChannelBlocks) {
+  if (!HasDnnl()) GTEST_SKIP() << "crema was built without oneDNN";
+  for (const char* lrn : {"local_size: 5 alpha: 0.1 beta: 0.75",
+                          "local_size: 3 alpha: 0.5 beta: 0.6 k: 2",
+                          "local_size: 5 alpha: 0.3 beta: 1",
+                          "local_size: 1 alpha: 0.3 beta: 0.75"}) {
+    CheckLRNAfterConvolution("num_output: 40 kernel_size: 3 pad: 1", lrn, "AVE",
+                             "dim: 2 dim: 3 dim: 19 dim: 17", "TRAIN");
+    CheckLRNAfterConvolution("num_output: 32 kernel_size: 3 pad: 1", lrn, "AVE",
+                             "dim: 2 dim: 3 dim: 19 dim: 17", "TRAIN");
   }
 }
 

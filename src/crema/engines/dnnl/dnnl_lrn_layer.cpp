@@ -21,7 +21,12 @@
 // symmetric, so it is also the set of channels whose window holds c).
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <vector>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 #include "crema/layer_registry.hpp"
 #include "crema/layers/lrn_layer.hpp"
@@ -138,6 +143,105 @@ void ZeroMargins(const TileShape& s, float* buf) {
     Zero(row + s.channels, s.half);
   }
 }
+
+#if defined(__AVX512F__)
+// nChw16c with a window of at most 5 channels, without the tiles: one
+// pixel's channels are one vector per block of 16, so a window sum is the
+// vector plus its neighbours shifted by one and two channels (valignd across
+// the adjacent blocks' vectors, zeros beyond the first and last channel).
+// Values of the padding channels of the last block are read as zeros and
+// written as zeros.
+class Blocked16 {
+  // (The zero-masking forms of the intrinsics with every lane set: their
+  // plain forms start from an undefined register, which GCC 12 reports as
+  // maybe uninitialized.)
+  static constexpr __mmask16 kAll = 0xFFFF;
+
+ public:
+  Blocked16(const ChannelBlocks& l, int half, float k, float alpha_over_size, float beta)
+      : l_(l), half_(half), k_(k), a_(alpha_over_size), beta_(beta),
+        blocks_(l.padded() / 16),
+        last_(l.channels % 16 ? static_cast<__mmask16>((1u << (l.channels % 16)) - 1)
+                              : static_cast<__mmask16>(0xFFFF)) {}
+
+  static bool Fits(const ChannelBlocks& l, int half) { return l.block == 16 && half <= 2; }
+
+  // Pixel p of image n: the blocks' vectors of `from` into v.
+  void Load(const float* from, long n, int p, __m512* v) const {
+    const float* at = from + n * l_.image() + static_cast<long>(p) * 16;
+    const long stride = static_cast<long>(l_.pixels) * 16;
+    for (int b = 0; b < blocks_ - 1; ++b) v[b] = _mm512_loadu_ps(at + b * stride);
+    v[blocks_ - 1] = _mm512_maskz_loadu_ps(last_, at + (blocks_ - 1) * stride);
+  }
+  void Store(const __m512* v, long n, int p, float* to) const {
+    float* at = to + n * l_.image() + static_cast<long>(p) * 16;
+    const long stride = static_cast<long>(l_.pixels) * 16;
+    for (int b = 0; b < blocks_; ++b) _mm512_storeu_ps(at + b * stride, v[b]);
+  }
+
+  // out[b] = the window sum of v around each channel of block b.
+  void WindowSum(const __m512* v, __m512* out) const {
+    const __m512i zero = _mm512_setzero_si512();
+    for (int b = 0; b < blocks_; ++b) {
+      const __m512i cur = _mm512_castps_si512(v[b]);
+      const __m512i prev = b > 0 ? _mm512_castps_si512(v[b - 1]) : zero;
+      const __m512i next = b + 1 < blocks_ ? _mm512_castps_si512(v[b + 1]) : zero;
+      __m512 sum = _mm512_add_ps(v[b], _mm512_castsi512_ps(_mm512_maskz_alignr_epi32(kAll, next, cur, 1)));
+      sum = _mm512_add_ps(sum, _mm512_castsi512_ps(_mm512_maskz_alignr_epi32(kAll, cur, prev, 15)));
+      if (half_ == 2) {
+        sum = _mm512_add_ps(sum, _mm512_castsi512_ps(_mm512_maskz_alignr_epi32(kAll, next, cur, 2)));
+        sum = _mm512_add_ps(sum, _mm512_castsi512_ps(_mm512_maskz_alignr_epi32(kAll, cur, prev, 14)));
+      }
+      out[b] = half_ == 0 ? v[b] : sum;
+    }
+  }
+
+  // scale = k + alpha / size * (window sum of x^2) and power = scale^-beta.
+  void Scale(const __m512* x, __m512* sq, __m512* scale, __m512* power) const {
+    for (int b = 0; b < blocks_; ++b) sq[b] = _mm512_mul_ps(x[b], x[b]);
+    WindowSum(sq, scale);
+    const __m512 k = _mm512_set1_ps(k_), a = _mm512_set1_ps(a_);
+    for (int b = 0; b < blocks_; ++b) {
+      const __m512 s = _mm512_fmadd_ps(a, scale[b], k);
+      scale[b] = s;
+      if (beta_ == 0.75f) {
+        power[b] = _mm512_div_ps(_mm512_set1_ps(1.f),
+                                 _mm512_maskz_sqrt_ps(kAll, _mm512_mul_ps(s, _mm512_maskz_sqrt_ps(kAll, s))));
+      } else {
+        alignas(64) float lanes[16];
+        _mm512_store_ps(lanes, s);
+        for (float& v : lanes) v = std::pow(v, -beta_);
+        power[b] = _mm512_load_ps(lanes);
+      }
+    }
+  }
+
+  int blocks() const { return blocks_; }
+
+  // A thread's vectors.
+  class VectorBuffer {
+   public:
+    explicit VectorBuffer(int vectors)
+        : data_(static_cast<__m512*>(std::aligned_alloc(64, sizeof(__m512) * vectors))) {
+      if (!data_) Throw("Out of memory: LRN buffers of ", vectors, " vectors.");
+    }
+    ~VectorBuffer() { std::free(data_); }
+    VectorBuffer(const VectorBuffer&) = delete;
+    VectorBuffer& operator=(const VectorBuffer&) = delete;
+    __m512* get() const { return data_; }
+
+   private:
+    __m512* data_;
+  };
+
+ private:
+  ChannelBlocks l_;
+  int half_;
+  float k_, a_, beta_;
+  int blocks_;
+  __mmask16 last_;
+};
+#endif
 
 class DnnlLRNLayer : public LRNLayer {
  public:
@@ -274,6 +378,28 @@ void DnnlLRNLayer::Forward_cpu(const std::vector<Blob*>& bottom,
   const float* src = static_cast<const float*>(src_.Read(*bottom[0]->data()).get_data_handle());
   float* dst = static_cast<float*>(dst_.Target(top_data).get_data_handle());
   const ChannelBlocks l = layout_;
+#if defined(__AVX512F__)
+  if (Blocked16::Fits(l, half_)) {
+    const Blocked16 k(l, half_, k_, alpha_over_size_, beta_);
+    const long pixels = static_cast<long>(shape_[0]) * l.pixels;
+#pragma omp parallel if (pixels > 1)
+    {
+      Blocked16::VectorBuffer v(4 * k.blocks());
+      __m512 *x = v.get(), *sq = x + k.blocks(), *scale = sq + k.blocks(),
+             *power = scale + k.blocks();
+#pragma omp for schedule(static)
+      for (long i = 0; i < pixels; ++i) {
+        const long n = i / l.pixels;
+        const int p = static_cast<int>(i % l.pixels);
+        k.Load(src, n, p, x);
+        k.Scale(x, sq, scale, power);
+        for (int b = 0; b < k.blocks(); ++b) x[b] = _mm512_mul_ps(x[b], power[b]);
+        k.Store(x, n, p, dst);
+      }
+    }
+    return;
+  }
+#endif
   const TileShape shape(l.channels, half_, l.block == 1);
   const int tiles = l.tiles();
   const long work = static_cast<long>(shape_[0]) * tiles;
@@ -306,11 +432,42 @@ void DnnlLRNLayer::Backward_cpu(const std::vector<Blob*>& top,
       static_cast<const float*>(diff_dst_.Read(*top[0]->diff()).get_data_handle());
   float* diff_src = static_cast<float*>(diff_src_.Target(bottom_diff).get_data_handle());
   const ChannelBlocks l = layout_;
+  const float factor = 2.f * layer_param_.lrn_param().alpha() * beta_ /
+                       static_cast<float>(layer_param_.lrn_param().local_size());
+#if defined(__AVX512F__)
+  if (Blocked16::Fits(l, half_)) {
+    const Blocked16 k(l, half_, k_, alpha_over_size_, beta_);
+    const long pixels = static_cast<long>(shape_[0]) * l.pixels;
+    const __m512 f = _mm512_set1_ps(factor);
+#pragma omp parallel if (pixels > 1)
+    {
+      Blocked16::VectorBuffer v(6 * k.blocks());
+      __m512 *x = v.get(), *dy = x + k.blocks(), *sq = dy + k.blocks(),
+             *scale = sq + k.blocks(), *power = scale + k.blocks(), *ratio = power + k.blocks();
+#pragma omp for schedule(static)
+      for (long i = 0; i < pixels; ++i) {
+        const long n = i / l.pixels;
+        const int p = static_cast<int>(i % l.pixels);
+        k.Load(src, n, p, x);
+        k.Load(diff_dst, n, p, dy);
+        k.Scale(x, sq, scale, power);
+        // dy * y / scale, y = x * scale^-beta; then its window sums (in sq).
+        for (int b = 0; b < k.blocks(); ++b) {
+          ratio[b] = _mm512_div_ps(_mm512_mul_ps(dy[b], _mm512_mul_ps(x[b], power[b])), scale[b]);
+        }
+        k.WindowSum(ratio, sq);
+        for (int b = 0; b < k.blocks(); ++b) {
+          dy[b] = _mm512_fnmadd_ps(_mm512_mul_ps(f, x[b]), sq[b], _mm512_mul_ps(dy[b], power[b]));
+        }
+        k.Store(dy, n, p, diff_src);
+      }
+    }
+    return;
+  }
+#endif
   const TileShape shape(l.channels, half_, l.block == 1);
   const int tiles = l.tiles();
   const long work = static_cast<long>(shape_[0]) * tiles;
-  const float factor = 2.f * layer_param_.lrn_param().alpha() * beta_ /
-                       static_cast<float>(layer_param_.lrn_param().local_size());
 #pragma omp parallel if (work > 1)
   {
     Buffers b(shape);

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "crema/common.hpp"
+#include "crema/layers/base_conv_layer.hpp"
 
 namespace crema {
 namespace {
@@ -102,26 +103,14 @@ class OutputOffset {
     if (layer.blobs().empty()) return;
     const Blob& w = *layer.blobs()[0];
     if (p.type() == "Convolution") {
-      const ConvolutionParameter& cp = p.convolution_param();
-      if (w.num_axes() != 4 || cp.axis() != 1) return;  // 2-D convolutions
-      auto pick = [](bool has_hw, uint32_t hw, const google::protobuf::RepeatedField<uint32_t>& v,
-                     int axis, int fallback) {
-        if (has_hw) return static_cast<int>(hw);
-        if (v.empty()) return fallback;
-        return static_cast<int>(v[v.size() == 1 ? 0 : axis]);
-      };
-      const bool kh = cp.has_kernel_h() || cp.has_kernel_w();
-      kernel_ = {pick(kh, cp.kernel_h(), cp.kernel_size(), 0, 1),
-                 pick(kh, cp.kernel_w(), cp.kernel_size(), 1, 1)};
-      const bool sh = cp.has_stride_h() || cp.has_stride_w();
-      stride_ = {pick(sh, cp.stride_h(), cp.stride(), 0, 1),
-                 pick(sh, cp.stride_w(), cp.stride(), 1, 1)};
-      const bool ph = cp.has_pad_h() || cp.has_pad_w();
-      pad_ = {pick(ph, cp.pad_h(), cp.pad(), 0, 0), pick(ph, cp.pad_w(), cp.pad(), 1, 0)};
-      if (cp.has_pad_t()) pad_[0] = static_cast<int>(cp.pad_t());
-      if (cp.has_pad_l()) pad_[1] = static_cast<int>(cp.pad_l());
-      dilation_ = {pick(false, 0, cp.dilation(), 0, 1), pick(false, 0, cp.dilation(), 1, 1)};
-      group_ = std::max(1, static_cast<int>(cp.group()));
+      const auto* conv = dynamic_cast<const BaseConvolutionLayer*>(&layer);
+      // 2-D convolutions, channels on axis 1.
+      if (!conv || conv->kernel_shape().size() != 2 || conv->channel_axis() != 1) return;
+      kernel_ = conv->kernel_shape();
+      stride_ = conv->stride();
+      pad_ = conv->pad();
+      dilation_ = conv->dilation();
+      group_ = conv->group();
       conv_ = true;
     } else {
       const InnerProductParameter& ip = p.inner_product_param();

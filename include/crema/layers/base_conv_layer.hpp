@@ -29,6 +29,14 @@ class BaseConvolutionLayer : public Layer {
   void Reshape(const std::vector<Blob*>& bottom,
                const std::vector<Blob*>& top) override;
 
+  // The geometry the parameters give, per spatial axis (once set up).
+  const std::vector<int>& kernel_shape() const { return kernel_shape_; }
+  const std::vector<int>& stride() const { return stride_; }
+  const std::vector<int>& pad() const { return pad_; }  // before each axis
+  const std::vector<int>& dilation() const { return dilation_; }
+  int group() const { return group_; }
+  int channel_axis() const { return channel_axis_; }
+
   // Several bottom/top pairs may share one set of weights.
   int MinBottomBlobs() const override { return 1; }
   int MinTopBlobs() const override { return 1; }

@@ -173,16 +173,19 @@ def crema_module():
         return None
     crema.set_log_level(2)
 
-    def make(name, model, precision, int8=None):
-        """The zoo net in crema with `model`'s weights (and int8 calibration)."""
+    def make(name, model, precision, int8=None, calibration=None, batch=BATCH):
+        """The zoo net in crema with `model`'s weights and int8 calibration
+        (the script's, or a calibration file's text)."""
         net = crema_pb2.NetParameter()
         with open(os.path.join(root, "models", name, "deploy.prototxt")) as f:
             text_format.Merge(f.read(), net)
         layers = [layer for layer in net.layer if layer.type != "Softmax"]
         del net.layer[:]
         net.layer.extend(layers)
-        net.layer[0].input_param.shape[0].dim[0] = BATCH
+        net.layer[0].input_param.shape[0].dim[0] = batch
         text_format.Merge(f"precision: {precision.upper()}", net)
+        if calibration is not None:
+            text_format.Merge(calibration, net.calibration)
         weighted = [i for i, m in enumerate(model) if isinstance(m, (nn.Conv2d, nn.Linear))]
         index = dict(zip(NAMES[name], weighted))
         for layer in net.layer:
@@ -206,7 +209,16 @@ def crema_module():
         net.blobs["data"].data[...] = x.numpy()
         return torch.from_numpy(net.forward()[net.outputs[0]].copy())
 
-    return make, run
+    def calibrate(name, model, shape, method, correct_bias):
+        """crema's own calibration (Net.calibrate) on the script's images."""
+        net = make(name, model, "fp32", batch=CALIBRATION_IMAGES)
+        images = scenes(50000, CALIBRATION_IMAGES, shape).numpy()
+
+        def feed(_):
+            net.blobs["data"].data[...] = images
+        return net.calibrate(feed, iterations=1, method=method, bias_correction=correct_bias)
+
+    return make, run, calibrate
 
 
 def main():
@@ -229,13 +241,19 @@ def main():
     rounded = len(runs)
     crema = crema_module() if only is None else None
     if crema is not None:
-        make, run = crema
+        make, run, calibrate_crema = crema
         runs = [("crema fp32", "crema", make(name, model, "fp32"))] + runs
         for label, mode, int8 in runs[1:rounded + 1]:
             if mode == "autocast":
                 continue
             runs.append(("crema " + label.replace("rounding only", "engine"), "crema",
                          make(name, model, mode, int8)))
+        # crema's calibration in place of the script's (same images).
+        for method in ("maxabs", "mse"):
+            for correct in (False, True):
+                label = f"crema int8, its {method} calibration" + (", bias corr." if correct else "")
+                text = calibrate_crema(name, model, shape, method, correct)
+                runs.append((label, "crema", make(name, model, "int8", calibration=text)))
     same = [0] * len(runs)
     err = [0.0] * len(runs)
     ref_sq, classes = 0.0, set()
@@ -259,9 +277,9 @@ def main():
     if only is not None:
         print(f"only {sys.argv[4]} rounded")
     print(f"{name}: {images} images, {len(classes)} distinct fp32 top-1 classes")
-    print(f"{'arithmetic':34s} {'top-1 agreement':>16s} {'logits rel. error':>18s}")
+    print(f"{'arithmetic':48s} {'top-1 agreement':>16s} {'logits rel. error':>18s}")
     for k, (label, _, _) in enumerate(runs):
-        print(f"{label:34s} {100.0 * same[k] / images:15.1f}% "
+        print(f"{label:48s} {100.0 * same[k] / images:15.1f}% "
               f"{math.sqrt(err[k] / ref_sq):18.4f}")
 
 

@@ -28,10 +28,11 @@ struct CalibrationOptions {
 
 // Runs `net` forward in rounds of options.iterations passes (one for the
 // ranges' bounds, one for their histograms unless maxabs, one for the bias
-// corrections if asked; `feed`, if given, fills the inputs before each pass
-// and is told the pass's number) and returns the input range of every
-// Convolution and InnerProduct layer, with each layer's per-output-channel
-// max |weight| and bias correction.
+// corrections if asked) and returns the input range of every Convolution and
+// InnerProduct layer, with each layer's per-output-channel max |weight| and
+// bias correction. `feed`, if given, fills the inputs before each pass and
+// is told which pass of its round it is (0 to iterations - 1), so that every
+// round sees the same inputs; without it the net's own data layers run on.
 CalibrationParameter Calibrate(Net* net, const CalibrationOptions& options,
                                const std::function<void(int pass)>& feed = nullptr);
 

@@ -9,9 +9,14 @@
 #include <string>
 #include <vector>
 
+#include <google/protobuf/text_format.h>
+
 #include "bindings.hpp"
+#include "crema/calibration.hpp"
 #include "crema/io/proto_io.hpp"
+#include "crema/io/upgrade_proto.hpp"
 #include "crema/net.hpp"
+#include "crema/precision.hpp"
 #include "python_layer.hpp"
 
 namespace py = pybind11;
@@ -28,13 +33,28 @@ Phase CheckedPhase(int phase) {
   return static_cast<Phase>(phase);
 }
 
+// precision ("fp32", "bf16", "int8") and calibration (an int8 calibration
+// file; by default the one tools/calibrate writes next to the weights) work
+// as the tools' --precision and --calibration.
 std::shared_ptr<Net> MakeNet(const std::string& file, int phase, int level,
                              const std::optional<std::vector<std::string>>& stages,
-                             const std::optional<std::string>& weights) {
+                             const std::optional<std::string>& weights,
+                             const std::optional<std::string>& precision,
+                             const std::optional<std::string>& calibration) {
   const Phase checked = CheckedPhase(phase);
   py::gil_scoped_release release;  // Python layers take it back when they run
-  auto net = std::make_shared<Net>(file, checked, level,
-                                   stages.value_or(std::vector<std::string>()));
+  NetParameter param;
+  ReadNetParamsFromTextFile(file, &param);
+  param.mutable_state()->set_phase(checked);
+  param.mutable_state()->set_level(level);
+  for (const auto& stage : stages.value_or(std::vector<std::string>())) {
+    param.mutable_state()->add_stage(stage);
+  }
+  if (precision || calibration) {
+    SetNetPrecision(precision.value_or(""), calibration.value_or(""), weights.value_or(""),
+                    &param);
+  }
+  auto net = std::make_shared<Net>(param);
   if (weights && !weights->empty()) net->CopyTrainedLayersFrom(*weights);
   // A pass converts only what Python can see: the outputs, and memory that a
   // numpy view was taken of (keep_plain); another blob is converted when its
@@ -70,6 +90,34 @@ void BackwardRange(Net& net, int start, int end) {
   net.BackwardFromTo(start, end);
 }
 
+// Net.calibrate: tools/calibrate for a net fed from Python. Returns the
+// calibration file's text.
+std::string CalibrateNet(Net& net, const py::object& feed, int iterations,
+                         const std::string& method, double percentile, bool bias_correction) {
+  CalibrationOptions options;
+  options.iterations = iterations;
+  options.method = method;
+  options.percentile = percentile;
+  options.bias_correction = bias_correction;
+  std::function<void(int)> fill;
+  if (!feed.is_none()) {
+    fill = [&feed](int pass) {
+      py::gil_scoped_acquire gil;
+      feed(pass);
+      AssumeViewsWritten();
+    };
+  }
+  AssumeViewsWritten();
+  CalibrationParameter result;
+  {
+    py::gil_scoped_release release;
+    result = Calibrate(&net, options, fill);
+  }
+  std::string text;
+  google::protobuf::TextFormat::PrintToString(result, &text);
+  return text;
+}
+
 void Save(const Net& net, const std::string& path) {
   NetParameter param;
   net.ToProto(&param, false);
@@ -95,10 +143,14 @@ void BindNet(py::module_& m) {
   py::class_<Net, std::shared_ptr<Net>>(m, "Net", py::dynamic_attr())
       .def(py::init(&MakeNet), py::arg("network_file"), py::arg("phase"),
            py::arg("level") = 0, py::arg("stages") = py::none(),
-           py::arg("weights") = py::none())
-      .def(py::init([](const std::string& file, const std::string& weights, int phase) {
-             return MakeNet(file, phase, 0, std::nullopt, weights);
-           }), py::arg("network_file"), py::arg("weights"), py::arg("phase"))
+           py::arg("weights") = py::none(), py::arg("precision") = py::none(),
+           py::arg("calibration") = py::none())
+      .def(py::init([](const std::string& file, const std::string& weights, int phase,
+                       const std::optional<std::string>& precision,
+                       const std::optional<std::string>& calibration) {
+             return MakeNet(file, phase, 0, std::nullopt, weights, precision, calibration);
+           }), py::arg("network_file"), py::arg("weights"), py::arg("phase"),
+           py::arg("precision") = py::none(), py::arg("calibration") = py::none())
       .def("_forward", &ForwardRange)
       .def("_backward", &BackwardRange)
       .def("reshape", [](Net& net) {
@@ -112,6 +164,12 @@ void BindNet(py::module_& m) {
       .def("share_with", [](Net& net, const Net& other) { net.ShareTrainedLayersWith(other); },
            py::arg("other"), "Makes this net use other's parameter blobs.")
       .def("save", &Save, py::arg("path"), "Writes the weights as a .caffemodel.")
+      .def("calibrate", &CalibrateNet, py::arg("feed") = py::none(), py::arg("iterations") = 10,
+           py::arg("method") = "mse", py::arg("percentile") = 99.99,
+           py::arg("bias_correction") = true,
+           "Runs the net forward to measure int8 input ranges, as tools/calibrate does,\n"
+           "and returns the calibration file's text. feed(i), if given, fills the inputs for\n"
+           "pass i of each round of `iterations` passes (every round sees the same inputs).")
       .def_property_readonly("name", &Net::name)
       .def_property_readonly("phase", [](const Net& n) { return static_cast<int>(n.phase()); })
       .def_property_readonly("_blob_names", &Net::blob_names)

@@ -247,7 +247,7 @@ void CorrectBiases(Net* net, const std::vector<int>& layers, const CalibrationOp
     offsets.emplace_back(*net->layers()[layers[l]], out->layer(l));
   }
   for (int it = 0; it < options.iterations; ++it) {
-    if (feed) feed(2 * options.iterations + it);
+    if (feed) feed(it);
     net->Forward();
     for (size_t l = 0; l < layers.size(); ++l) {
       if (!offsets[l].usable()) continue;
@@ -273,6 +273,19 @@ CalibrationParameter Calibrate(Net* net, const CalibrationOptions& options,
           "'; use percentile, mse or maxabs.");
   }
   if (options.iterations < 1) Throw("Calibration needs at least one iteration.");
+  if (net->shares_activation_memory()) {
+    Throw("Calibration reads every layer's input after a pass, and net '", net->name(),
+          "' shares activation memory between layers (ShareActivationMemory); calibrate a "
+          "net that does not.");
+  }
+  // The passes' blobs are read as plain values (a net made from Python
+  // leaves them in the engine's layout otherwise).
+  struct PlainAfterPass {
+    Net* net;
+    bool was;
+    ~PlainAfterPass() { net->set_plain_after_pass(was); }
+  } plain{net, net->plain_after_pass()};
+  net->set_plain_after_pass(true);
   std::vector<int> layers;
   for (int i = 0; i < net->num_layers(); ++i) {
     if (Quantizable(*net->layers()[i]) && !net->bottom_vecs()[i].empty()) layers.push_back(i);
@@ -281,7 +294,7 @@ CalibrationParameter Calibrate(Net* net, const CalibrationOptions& options,
   const bool histogram = options.method != "maxabs";
   for (int round = 0; round < (histogram ? 2 : 1); ++round) {
     for (int it = 0; it < options.iterations; ++it) {
-      if (feed) feed(round * options.iterations + it);
+      if (feed) feed(it);
       net->Forward();
       for (size_t l = 0; l < layers.size(); ++l) {
         const Blob& input = *net->bottom_vecs()[layers[l]][0];

@@ -128,16 +128,23 @@ def calibration_text(c):
     return text + " }"
 
 
-def run_crema(tmp_path, batch, params, data, precision, calibration=None):
-    fields = {"batch": batch, "precision": "precision: %s" % precision.upper()}
+def net_file(tmp_path, batch, precision=None, calibration=None):
+    fields = {"batch": batch, "precision": "precision: %s" % precision.upper() if precision else ""}
     for name in WEIGHTED:
         fields[name] = calibration_text(calibration[name]) if calibration else ""
-    path = write(tmp_path / ("%s.prototxt" % precision), NET % fields)
-    net = crema.Net(path, crema.TEST)
+    return write(tmp_path / ("%s.prototxt" % (precision or "net")), NET % fields)
+
+
+def with_params(net, params):
     for name, (w, b) in params.items():
         net.params[name][0].data[...] = w
         net.params[name][1].data[...] = b
-    return np.float64(net.forward(data=data)["fc"])
+    return net
+
+
+def run_crema(tmp_path, batch, params, data, precision, calibration=None):
+    net = crema.Net(net_file(tmp_path, batch, precision, calibration), crema.TEST)
+    return np.float64(with_params(net, params).forward(data=data)["fc"])
 
 
 def relative(a, b):
@@ -191,3 +198,58 @@ def test_int8_is_the_calibrated_rounding_minus_the_bias_correction(tmp_path, bat
     assert relative(got, ideal) < 1e-3, (
         "crema int8 differs from the documented rounding by %g (the rounding itself: %g)"
         % (relative(got, ideal), rounding_error))
+
+
+def test_calibrate_from_python_and_run_int8_from_the_file(tmp_path):
+    """Net.calibrate measures what tools/calibrate does; precision= and
+    calibration= give the int8 net that reads the file."""
+    require("int8")
+    from google.protobuf import text_format
+    from crema.proto import crema_pb2
+
+    params, _, rng = make_inputs(8)
+    batches = [rng.uniform(-1, 1, (8, 3, 12, 12)).astype(np.float32) for _ in range(2)]
+    fp32_path = net_file(tmp_path, 8)
+    net = with_params(crema.Net(fp32_path, crema.TEST), params)
+    fed = []
+
+    def feed(i):
+        fed.append(i)
+        net.blobs["data"].data[...] = batches[i]
+
+    text = net.calibrate(feed, iterations=2, method="maxabs")
+    assert fed == [0, 1, 0, 1]  # a round for the ranges, one for the bias corrections
+    parsed = text_format.Parse(text, crema_pb2.CalibrationParameter())
+    assert parsed.method == "maxabs" and parsed.images == 16
+    seen = [{}, {}]
+    for i, x in enumerate(batches):
+        reference(params, x, Rounding("fp32"), record=seen[i])
+    calibration = {}
+    for layer in parsed.layer:
+        inputs = np.concatenate([seen[0][layer.name], seen[1][layer.name]])
+        assert layer.input_max == pytest.approx(np.abs(inputs).max(), rel=1e-5), layer.name
+        assert layer.input_signed == bool((inputs < 0).any()), layer.name
+        outputs = params[layer.name][0].shape[0]
+        assert len(layer.weight_scale) == len(layer.bias_correction) == outputs, layer.name
+        calibration[layer.name] = {"max": layer.input_max, "signed": layer.input_signed,
+                                   "correction": np.float32(layer.bias_correction)}
+    assert sorted(calibration) == sorted(WEIGHTED)
+
+    path = write(tmp_path / "net.calibration.prototxt", text)
+    int8 = with_params(crema.Net(fp32_path, crema.TEST, precision="int8", calibration=path),
+                       params)
+    data = rng.uniform(-1, 1, (8, 3, 12, 12)).astype(np.float32)
+    got = np.float64(int8.forward(data=data)["fc"])
+    ideal = reference(params, data, Rounding("int8", calibration))
+    assert relative(got, ideal) < 1e-3
+    assert relative(got, reference(params, data, Rounding("fp32"))) > 1e-3
+
+
+def test_precision_errors_name_what_to_fix(tmp_path):
+    path = net_file(tmp_path, 4)
+    with pytest.raises(crema.CremaError, match="calibration"):
+        crema.Net(path, crema.TEST, precision="int8")
+    with pytest.raises(crema.CremaError, match="precision"):
+        crema.Net(path, crema.TEST, precision="fp16")
+    with pytest.raises(crema.CremaError, match="Unknown calibration method 'kl'"):
+        crema.Net(path, crema.TEST).calibrate(method="kl")

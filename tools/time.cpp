@@ -119,7 +119,7 @@ void TimeIteration(crema::Net* net, Timings* t) {
   start = Clock::now();
   for (crema::Blob* param : net->learnable_params()) param->scale_diff(1e-6f);
   net->Update();
-  net->ClearParamDiffs();
+  net->ClearParamDiffsBeforeBackward();
   t->update_total += MsSince(start);
 }
 

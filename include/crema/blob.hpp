@@ -68,6 +68,11 @@ class Blob {
   const float* cpu_diff() const;
   float* mutable_cpu_data();
   float* mutable_cpu_diff();
+  // The diff for a gradient to be added into, BLAS-style: *beta is 1 (add
+  // to the values there), or 0 where the diff holds zeros not yet written
+  // (Net::ClearParamDiffsBeforeBackward), and the caller then writes every
+  // value without reading the old ones.
+  float* diff_to_accumulate(float* beta);
   const std::shared_ptr<SyncedMemory>& data() const { return data_; }
   const std::shared_ptr<SyncedMemory>& diff() const { return diff_; }
   // Converts data and diff held in an engine's layout back to plain values

@@ -90,6 +90,13 @@ class Net {
   // data -= diff for every learnable parameter (solvers prepare the diff).
   void Update();
   void ClearParamDiffs();
+  // The same zeros, written only where the next backward pass does not
+  // overwrite them (SyncedMemory::MarkZero): layers that compute a whole
+  // parameter gradient at once (InnerProduct, the oneDNN convolution) write
+  // it over the diff instead of adding to zeros. For callers that read the
+  // diffs through Blob's accessors until then (the solver's iteration, the
+  // time tool); memory with numpy views is zeroed at once.
+  void ClearParamDiffsBeforeBackward();
 
   // Copies weights by layer name. Layers missing on either side are logged
   // and skipped; a same-named layer with other shapes is a crema::Error.

@@ -104,6 +104,19 @@ class SyncedMemory {
   // form without converting it.
   void discard_values();
 
+  // Sets every value to zero, writing the zeros only when the values are
+  // next read or partly written: through cpu_data(), mutable_cpu_data() or
+  // Bf16Copy(), which fill them first. A writer of every value takes the
+  // buffer unfilled with overwrite_cpu_data(). Memory whose plain values
+  // are read through a kept pointer (keep_plain: a numpy view) or that
+  // someone else owns (set_cpu_data) is zeroed at once. For parameter
+  // gradients that a backward pass mostly overwrites (Net::
+  // ClearParamDiffsBeforeBackward).
+  void MarkZero();
+  bool zero_pending() const { return zero_pending_; }
+  // For a writer of every plain value: no pending zeros are filled first.
+  void* overwrite_cpu_data();
+
   // A bfloat16 copy of the first `count` plain values (rounded to nearest
   // even), for an engine that computes in bf16 from these fp32 values
   // (bf16 training's master weights). Made on the first call, converted
@@ -119,6 +132,7 @@ class SyncedMemory {
 
  private:
   void AllocatePlain();
+  void FillPendingZeros();
   bool EngineInPlainBuffer() const { return engine_ptr_ == cpu_ptr_; }
 
   void* cpu_ptr_ = nullptr;
@@ -129,6 +143,7 @@ class SyncedMemory {
   std::shared_ptr<const EngineLayout> layout_;
   Holds holds_ = Holds::kNothing;
   bool keep_plain_ = false;
+  bool zero_pending_ = false;  // MarkZero: the plain values are zeros not yet written
   uint64_t version_ = 0;
   uint16_t* bf16_ptr_ = nullptr;  // Bf16Copy's values
   size_t bf16_count_ = 0;

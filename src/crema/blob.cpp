@@ -146,6 +146,15 @@ float* Blob::mutable_cpu_diff() {
   return static_cast<float*>(diff_->mutable_cpu_data());
 }
 
+float* Blob::diff_to_accumulate(float* beta) {
+  if (diff_ && diff_->zero_pending()) {
+    *beta = 0.f;
+    return static_cast<float*>(diff_->overwrite_cpu_data());
+  }
+  *beta = 1.f;
+  return mutable_cpu_diff();
+}
+
 void Blob::ToPlain() {
   if (data_) data_->ToPlain();
   if (diff_) diff_->ToPlain();

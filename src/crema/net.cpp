@@ -415,6 +415,12 @@ void Net::ClearParamDiffs() {
   }
 }
 
+void Net::ClearParamDiffsBeforeBackward() {
+  for (Blob* param : learnable_params_) {
+    if (param->diff()) param->diff()->MarkZero();
+  }
+}
+
 std::shared_ptr<Blob> Net::blob_by_name(const std::string& name) const {
   auto it = blob_names_index_.find(name);
   if (it == blob_names_index_.end()) {

@@ -78,7 +78,7 @@ void Solver::Step(int iters) {
   double test_seconds = 0;  // kept out of the training speed
   callback_->OnStart(*this);
   while (iter_ < stop_iter_) {
-    net_->ClearParamDiffs();
+    net_->ClearParamDiffsBeforeBackward();
     TestIfDue(&test_seconds);
     if (requested_early_exit_) break;
     const bool display = param_.display() && iter_ % param_.display() == 0;

@@ -30,22 +30,47 @@ void SyncedMemory::AllocatePlain() {
   holds_ = Holds::kPlain;
 }
 
+void SyncedMemory::FillPendingZeros() {
+  if (!zero_pending_) return;
+  zero_pending_ = false;
+  std::memset(cpu_ptr_, 0, size_);
+}
+
 const void* SyncedMemory::cpu_data() {
   AllocatePlain();
   CHECK(holds_ != Holds::kEngine)
       << "plain values read while only an engine's layout holds them; "
          "they are converted by ToPlain() (see syncedmem.hpp)";
+  FillPendingZeros();
   return cpu_ptr_;
 }
 
 void* SyncedMemory::mutable_cpu_data() {
+  FillPendingZeros();
+  return overwrite_cpu_data();
+}
+
+void* SyncedMemory::overwrite_cpu_data() {
   AllocatePlain();
   CHECK(holds_ != Holds::kEngine)
       << "plain values written while only an engine's layout holds them; "
          "convert (ToPlain) or discard them first (see syncedmem.hpp)";
+  zero_pending_ = false;
   holds_ = Holds::kPlain;
   ++version_;
   return cpu_ptr_;
+}
+
+void SyncedMemory::MarkZero() {
+  if (!cpu_ptr_) return;  // never written: its first use allocates zeros
+  holds_ = Holds::kPlain;  // an engine form is dropped, not converted
+  ++version_;
+  if (keep_plain_ || !own_cpu_data_) {
+    zero_pending_ = false;
+    std::memset(cpu_ptr_, 0, size_);
+  } else {
+    zero_pending_ = true;
+  }
 }
 
 void SyncedMemory::set_cpu_data(void* data) {
@@ -54,6 +79,7 @@ void SyncedMemory::set_cpu_data(void* data) {
   if (engine_ptr_ == cpu_ptr_) engine_ptr_ = nullptr;
   cpu_ptr_ = data;
   own_cpu_data_ = false;
+  zero_pending_ = false;
   holds_ = Holds::kPlain;
   ++version_;
 }
@@ -75,6 +101,7 @@ void* SyncedMemory::mutable_engine_data(std::shared_ptr<const EngineLayout> layo
     engine_alloc_ = bytes;
   }
   layout_ = std::move(layout);
+  zero_pending_ = false;  // the caller writes every value in the layout
   holds_ = Holds::kEngine;
   ++version_;
   return engine_ptr_;

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <vector>
 
 #include "crema/blob.hpp"
 #include "crema/math/math_functions.hpp"
@@ -227,6 +228,68 @@ TEST(SyncedMemoryBf16, BlobUpdateRefreshesTheCopyInItsPass) {
   const uint64_t version = w.data()->version();
   EXPECT_EQ(w.data()->Bf16Copy(w.count()), copy);
   EXPECT_EQ(w.data()->version(), version);
+}
+
+// MarkZero: zeros that are written only when someone reads the values.
+TEST(SyncedMemoryZero, ReadersSeeZerosAndAWholeWriterSkipsTheFill) {
+  constexpr int n = 37;
+  SyncedMemory m(n * sizeof(float));
+  m.MarkZero();  // never allocated: nothing to do, and it reads as zeros
+  EXPECT_FALSE(m.zero_pending());
+  float* p = static_cast<float*>(m.mutable_cpu_data());
+  for (int i = 0; i < n; ++i) p[i] = 1.f + i;
+  const uint64_t version = m.version();
+  m.MarkZero();
+  EXPECT_TRUE(m.zero_pending());
+  EXPECT_GT(m.version(), version);
+  EXPECT_EQ(p[5], 6.f);  // not written yet
+  const float* read = static_cast<const float*>(m.cpu_data());
+  EXPECT_FALSE(m.zero_pending());
+  for (int i = 0; i < n; ++i) EXPECT_EQ(read[i], 0.f) << i;
+
+  // A partial writer gets the zeros too.
+  for (int i = 0; i < n; ++i) p[i] = 2.f;
+  m.MarkZero();
+  static_cast<float*>(m.mutable_cpu_data())[0] = 3.f;
+  EXPECT_EQ(p[0], 3.f);
+  EXPECT_EQ(p[1], 0.f);
+
+  // A writer of every value takes the buffer as it is.
+  for (int i = 0; i < n; ++i) p[i] = 4.f;
+  m.MarkZero();
+  EXPECT_EQ(m.overwrite_cpu_data(), p);
+  EXPECT_FALSE(m.zero_pending());
+  EXPECT_EQ(p[n - 1], 4.f);  // no fill
+}
+
+TEST(SyncedMemoryZero, KeptPointersAndForeignMemoryAreZeroedAtOnce) {
+  constexpr int n = 16;
+  SyncedMemory viewed(n * sizeof(float));
+  float* p = static_cast<float*>(viewed.mutable_cpu_data());
+  for (int i = 0; i < n; ++i) p[i] = 1.f;
+  viewed.set_keep_plain(true);  // a numpy view reads p directly
+  viewed.MarkZero();
+  EXPECT_FALSE(viewed.zero_pending());
+  for (int i = 0; i < n; ++i) EXPECT_EQ(p[i], 0.f) << i;
+
+  std::vector<float> owned(n, 5.f);
+  SyncedMemory foreign(n * sizeof(float));
+  foreign.set_cpu_data(owned.data());
+  foreign.MarkZero();
+  EXPECT_FALSE(foreign.zero_pending());
+  for (int i = 0; i < n; ++i) EXPECT_EQ(owned[i], 0.f) << i;
+}
+
+TEST(SyncedMemoryZero, AnEngineFormIsDroppedNotConverted) {
+  constexpr int n = 8;
+  int conversions = 0;
+  SyncedMemory m(n * sizeof(float));
+  WriteReversed(m.mutable_engine_data(std::make_shared<ReversedLayout>(n, 0, &conversions)), n);
+  m.MarkZero();
+  EXPECT_EQ(m.layout(), nullptr);
+  const float* read = static_cast<const float*>(m.cpu_data());
+  for (int i = 0; i < n; ++i) EXPECT_EQ(read[i], 0.f) << i;
+  EXPECT_EQ(conversions, 0);
 }
 
 }  // namespace

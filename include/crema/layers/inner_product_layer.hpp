@@ -23,6 +23,10 @@ class InnerProductLayer : public Layer {
   int ExactNumTopBlobs() const override { return 1; }
 
  protected:
+  // weight_diff = top_diff^T * bottom_data (+ beta * weight_diff; beta 0 or
+  // 1), in the blob's orientation: BLAS here, an engine's own where faster.
+  virtual void WeightGradient(const float* top_diff, const float* bottom_data, float beta,
+                              float* weight_diff);
   void Forward_cpu(const std::vector<Blob*>& bottom,
                    const std::vector<Blob*>& top) override;
   void Backward_cpu(const std::vector<Blob*>& top,

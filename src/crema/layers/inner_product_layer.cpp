@@ -85,24 +85,32 @@ void InnerProductLayer::Backward_cpu(const std::vector<Blob*>& top,
                                      const std::vector<Blob*>& bottom) {
   const float* top_diff = top[0]->cpu_diff();
   const float* bottom_data = bottom[0]->cpu_data();
+  // The gradients add to the diffs, or overwrite them where they hold
+  // zeros not yet written (no pass over fc6's 38M values to fill them).
+  float beta = 1.f;
   if (param_propagate_down(0)) {
-    float* weight_diff = blobs_[0]->mutable_cpu_diff();
-    if (transpose_) {  // dW (K x N) += bottom^T * top_diff
-      cpu_gemm(CblasTrans, CblasNoTrans, K_, N_, M_, 1.f, bottom_data, top_diff,
-               1.f, weight_diff);
-    } else {  // dW (N x K) += top_diff^T * bottom
-      cpu_gemm(CblasTrans, CblasNoTrans, N_, K_, M_, 1.f, top_diff, bottom_data,
-               1.f, weight_diff);
-    }
+    float* weight_diff = blobs_[0]->diff_to_accumulate(&beta);
+    WeightGradient(top_diff, bottom_data, beta, weight_diff);
   }
   if (bias_term_ && param_propagate_down(1)) {
-    cpu_gemv(CblasTrans, M_, N_, 1.f, top_diff, bias_multiplier_.cpu_data(),
-             1.f, blobs_[1]->mutable_cpu_diff());
+    float* bias_diff = blobs_[1]->diff_to_accumulate(&beta);
+    cpu_gemv(CblasTrans, M_, N_, 1.f, top_diff, bias_multiplier_.cpu_data(), beta, bias_diff);
   }
   if (propagate_down[0]) {
     cpu_gemm(CblasNoTrans, transpose_ ? CblasTrans : CblasNoTrans, M_, K_, N_,
              1.f, top_diff, blobs_[0]->cpu_data(), 0.f,
              bottom[0]->mutable_cpu_diff());
+  }
+}
+
+void InnerProductLayer::WeightGradient(const float* top_diff, const float* bottom_data,
+                                       float beta, float* weight_diff) {
+  if (transpose_) {  // dW (K x N) += bottom^T * top_diff
+    cpu_gemm(CblasTrans, CblasNoTrans, K_, N_, M_, 1.f, bottom_data, top_diff, beta,
+             weight_diff);
+  } else {  // dW (N x K) += top_diff^T * bottom
+    cpu_gemm(CblasTrans, CblasNoTrans, N_, K_, M_, 1.f, top_diff, bottom_data, beta,
+             weight_diff);
   }
 }
 

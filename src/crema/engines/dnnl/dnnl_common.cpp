@@ -347,13 +347,14 @@ void Accumulator::Init(const dnnl::memory::desc& src,
   ops.append_sum(1.f);
   dnnl::primitive_attr attr;
   attr.set_post_ops(ops);
-  reorder_ = dnnl::reorder(dnnl::reorder::primitive_desc(
+  add_ = dnnl::reorder(dnnl::reorder::primitive_desc(
       CpuEngine(), src, CpuEngine(), plain_dst, attr));
+  copy_ = dnnl::reorder(dnnl::reorder::primitive_desc(CpuEngine(), src, CpuEngine(), plain_dst));
 }
 
-void Accumulator::Add(dnnl::memory& src, float* dst) {
+void Accumulator::Add(dnnl::memory& src, float* dst, float beta) {
   dnnl::memory user = Wrap(dst_md_, dst);
-  reorder_.execute(CpuStream(), src, user);
+  (beta == 0.f ? copy_ : add_).execute(CpuStream(), src, user);
 }
 
 }  // namespace dnnl_engine

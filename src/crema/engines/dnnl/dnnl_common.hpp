@@ -202,16 +202,17 @@ int64_t InPlaceRows(const dnnl::memory::desc& plain, const dnnl::memory::desc& b
 void ReorderRowsInPlace(const dnnl::memory::desc& from, const dnnl::memory::desc& to,
                         int64_t rows, void* values);
 
-// dst (plain, at ptr) += src (in src's layout): a reorder with a sum post-op,
-// so parameter gradients accumulate as Caffe's solvers expect.
+// dst (plain, at ptr) = src (in src's layout) + beta * dst, beta 1 or 0: a
+// reorder with a sum post-op, so parameter gradients accumulate as Caffe's
+// solvers expect, or a plain reorder over a diff with nothing in it yet.
 class Accumulator {
  public:
   void Init(const dnnl::memory::desc& src, const dnnl::memory::desc& plain_dst);
-  void Add(dnnl::memory& src, float* dst);
+  void Add(dnnl::memory& src, float* dst, float beta = 1.f);
 
  private:
   dnnl::memory::desc dst_md_;
-  dnnl::reorder reorder_;
+  dnnl::reorder add_, copy_;
 };
 
 }  // namespace dnnl_engine

@@ -485,10 +485,15 @@ void DnnlConvLayer<Kind>::Backward_cpu(const std::vector<Blob*>& top,
           {DNNL_ARG_DIFF_WEIGHTS, bw_diff_weights_}};
       if (bias_term_) args[DNNL_ARG_DIFF_BIAS] = bw_diff_bias_;
       bwd_weights_.execute(s, args);
+      float beta = 1.f;
       if (weight_grad) {
-        weights_acc_.Add(bw_diff_weights_, blobs_[0]->mutable_cpu_diff());
+        float* weight_diff = blobs_[0]->diff_to_accumulate(&beta);
+        weights_acc_.Add(bw_diff_weights_, weight_diff, beta);
       }
-      if (bias_grad) bias_acc_.Add(bw_diff_bias_, blobs_[1]->mutable_cpu_diff());
+      if (bias_grad) {
+        float* bias_diff = blobs_[1]->diff_to_accumulate(&beta);
+        bias_acc_.Add(bw_diff_bias_, bias_diff, beta);
+      }
     }
     if (propagate_down[i]) {
       SyncedMemory& bottom_diff = *bottom[i]->diff();

@@ -59,6 +59,7 @@ class DnnlInnerProductLayer : public InnerProductLayer {
     n_ = n;
     BuildForward();
     backward_built_ = false;
+    weight_grad_built_ = false;
   }
 
   bool FuseReLU(float negative_slope) override {
@@ -97,6 +98,30 @@ class DnnlInnerProductLayer : public InnerProductLayer {
         {{bwd_args_[0], Wrap(diff_dst_md_, top[0]->cpu_diff())},
          {bwd_args_[1], Wrap(weights_nk_md_, blobs_[0]->cpu_data())},
          {bwd_args_[2], Wrap(diff_src_md_, bottom[0]->mutable_cpu_diff())}});
+  }
+
+  // A weight gradient written over an empty diff (beta 0): a oneDNN
+  // matmul, which writes dW without reading it, where BLAS with beta 0
+  // first fills it with zeros in a pass of its own (fc6: 151 MB written
+  // twice and read once, against once). Adding to a diff: BLAS.
+  void WeightGradient(const float* top_diff, const float* bottom_data, float beta,
+                      float* weight_diff) override {
+    if (beta != 0.f || transposed()) {
+      return InnerProductLayer::WeightGradient(top_diff, bottom_data, beta, weight_diff);
+    }
+    if (!weight_grad_built_) {
+      // dW (N x K) = top_diff^T (N x M: the M x N top diff read as ba) * bottom (M x K).
+      dw_top_md_ = PlainDesc({n_, m_}, tag::ba);
+      dw_bottom_md_ = PlainDesc({m_, k_}, tag::ab);
+      dw_md_ = PlainDesc({n_, k_}, tag::ab);
+      dnnl::matmul::desc desc(dw_top_md_, dw_bottom_md_, dw_md_);
+      weight_grad_ = dnnl::matmul(dnnl::matmul::primitive_desc(desc, CpuEngine()));
+      weight_grad_built_ = true;
+    }
+    weight_grad_.execute(CpuStream(),
+                         {{DNNL_ARG_SRC, Wrap(dw_top_md_, top_diff)},
+                          {DNNL_ARG_WEIGHTS, Wrap(dw_bottom_md_, bottom_data)},
+                          {DNNL_ARG_DST, Wrap(dw_md_, weight_diff)}});
   }
 
  private:
@@ -256,6 +281,9 @@ class DnnlInnerProductLayer : public InnerProductLayer {
   bool backward_built_ = false;
   dnnl::memory::desc diff_dst_md_, diff_src_md_, weights_nk_md_;
   dnnl::primitive bwd_data_;
+  bool weight_grad_built_ = false;
+  dnnl::memory::desc dw_top_md_, dw_bottom_md_, dw_md_;
+  dnnl::primitive weight_grad_;
   int bwd_args_[3] = {};  // its top diff, weights and bottom diff arguments
 };
 

@@ -241,39 +241,43 @@ def main():
     rounded = len(runs)
     crema = crema_module() if only is None else None
     if crema is not None:
+        # Made when their turn comes, one net at a time (VGG16's weights are
+        # half a gigabyte).
         make, run, calibrate_crema = crema
-        runs = [("crema fp32", "crema", make(name, model, "fp32"))] + runs
+        runs = [("crema fp32", "crema", lambda: make(name, model, "fp32"))] + runs
         for label, mode, int8 in runs[1:rounded + 1]:
             if mode == "autocast":
                 continue
             runs.append(("crema " + label.replace("rounding only", "engine"), "crema",
-                         make(name, model, mode, int8)))
+                         lambda mode=mode, int8=int8: make(name, model, mode, int8)))
         # crema's calibration in place of the script's (same images).
         for method in ("maxabs", "mse"):
             for correct in (False, True):
                 label = f"crema int8, its {method} calibration" + (", bias corr." if correct else "")
-                text = calibrate_crema(name, model, shape, method, correct)
-                runs.append((label, "crema", make(name, model, "int8", calibration=text)))
+                runs.append((label, "crema", lambda method=method, correct=correct: make(
+                    name, model, "int8",
+                    calibration=calibrate_crema(name, model, shape, method, correct))))
     same = [0] * len(runs)
     err = [0.0] * len(runs)
-    ref_sq, classes = 0.0, set()
     with torch.no_grad():
-        for first in range(0, images, BATCH):
-            x = scenes(first, min(BATCH, images - first), shape)
-            ref = forward(model, x, "fp32")
-            top = ref.argmax(1)
-            classes.update(top.tolist())
-            ref_sq += ref.pow(2).sum().item()
-            for k, (_, mode, int8) in enumerate(runs):
+        batches = [scenes(first, min(BATCH, images - first), shape)
+                   for first in range(0, images, BATCH)]
+        refs = [forward(model, x, "fp32") for x in batches]
+        classes = {c for ref in refs for c in ref.argmax(1).tolist()}
+        ref_sq = sum(ref.pow(2).sum().item() for ref in refs)
+        for k, (_, mode, arg) in enumerate(runs):
+            net = arg() if mode == "crema" else None
+            for x, ref in zip(batches, refs):
                 if mode == "crema":
-                    got = run(int8, x)
+                    got = run(net, x)
                 elif mode == "autocast":
                     with torch.autocast("cpu", dtype=torch.bfloat16):
                         got = model(x).float()
                 else:
-                    got = forward(model, x, mode, int8, only=only)
-                same[k] += (got.argmax(1) == top).sum().item()
+                    got = forward(model, x, mode, arg, only=only)
+                same[k] += (got.argmax(1) == ref.argmax(1)).sum().item()
                 err[k] += (got - ref).pow(2).sum().item()
+            del net
     if only is not None:
         print(f"only {sys.argv[4]} rounded")
     print(f"{name}: {images} images, {len(classes)} distinct fp32 top-1 classes")

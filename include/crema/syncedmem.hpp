@@ -109,10 +109,12 @@ class SyncedMemory {
   // Bf16Copy(), which fill them first. A writer of every value takes the
   // buffer unfilled with overwrite_cpu_data(). Memory whose plain values
   // are read through a kept pointer (keep_plain: a numpy view) or that
-  // someone else owns (set_cpu_data) is zeroed at once. For parameter
-  // gradients that a backward pass mostly overwrites (Net::
-  // ClearParamDiffsBeforeBackward).
+  // someone else owns (set_cpu_data) gets its zeros at once, and still
+  // counts as pending for writers. For parameter gradients that a backward
+  // pass mostly overwrites (Net::ClearParamDiffsBeforeBackward).
   void MarkZero();
+  // True from MarkZero until the values are read or written: a writer of
+  // every value may then skip reading them.
   bool zero_pending() const { return zero_pending_; }
   // For a writer of every plain value: no pending zeros are filled first.
   void* overwrite_cpu_data();
@@ -143,7 +145,8 @@ class SyncedMemory {
   std::shared_ptr<const EngineLayout> layout_;
   Holds holds_ = Holds::kNothing;
   bool keep_plain_ = false;
-  bool zero_pending_ = false;  // MarkZero: the plain values are zeros not yet written
+  bool zero_pending_ = false;   // MarkZero: the plain values are zeros...
+  bool zeros_written_ = false;  // ...already in the buffer, or not yet
   uint64_t version_ = 0;
   uint16_t* bf16_ptr_ = nullptr;  // Bf16Copy's values
   size_t bf16_count_ = 0;

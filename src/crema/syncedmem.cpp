@@ -33,7 +33,7 @@ void SyncedMemory::AllocatePlain() {
 void SyncedMemory::FillPendingZeros() {
   if (!zero_pending_) return;
   zero_pending_ = false;
-  std::memset(cpu_ptr_, 0, size_);
+  if (!zeros_written_) std::memset(cpu_ptr_, 0, size_);
 }
 
 const void* SyncedMemory::cpu_data() {
@@ -62,15 +62,16 @@ void* SyncedMemory::overwrite_cpu_data() {
 }
 
 void SyncedMemory::MarkZero() {
-  if (!cpu_ptr_) return;  // never written: its first use allocates zeros
+  const bool fresh = !cpu_ptr_;
+  AllocatePlain();  // (fresh memory is allocated as zeros)
   holds_ = Holds::kPlain;  // an engine form is dropped, not converted
   ++version_;
-  if (keep_plain_ || !own_cpu_data_) {
-    zero_pending_ = false;
-    std::memset(cpu_ptr_, 0, size_);
-  } else {
-    zero_pending_ = true;
-  }
+  // Every pass of a solver takes the same path (a writer overwrites), so
+  // that a run is bit for bit the same whether or not it was resumed or
+  // viewed from Python; only when the zeros are written differs.
+  zero_pending_ = true;
+  zeros_written_ = fresh || keep_plain_ || !own_cpu_data_;
+  if (zeros_written_ && !fresh) std::memset(cpu_ptr_, 0, size_);
 }
 
 void SyncedMemory::set_cpu_data(void* data) {
